@@ -1,0 +1,136 @@
+"""Settings, read from ``CLIENTPAY_*`` environment variables and an optional TOML file.
+
+Environment variables win over the file; the file wins over the defaults. Defaults need no
+file at all: the database is an SQLite file in the user data directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from clientpay_tui.errors import ConfigError
+
+APP_NAME = "clientpay-tui"
+
+
+def data_dir() -> Path:
+    """The per-user directory that holds the default database and the demo's files."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_config_file() -> Path:
+    """Where the TOML configuration is looked for when ``--config`` is not given."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'clientpay.db'}"
+
+
+class Settings(BaseSettings):
+    """Everything the app, the CLI and the mail sender can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="CLIENTPAY_", extra="forbid")
+
+    database_url: str = Field(default_factory=default_database_url)
+    """SQLAlchemy URL. ``sqlite:///path`` (embedded) or ``postgresql+psycopg://…``."""
+
+    smtp_host: str = "localhost"
+    """Mail server that accepts the portal's emails."""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["starttls", "none", "tls"] = "starttls"
+    """``starttls`` upgrades a plain connection, ``tls`` connects with TLS, ``none`` neither."""
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout: float = Field(default=10.0, gt=0)
+    """Seconds allowed for each socket operation with the mail server."""
+    mail_from: str = "ClientPay <no-reply@localhost>"
+    portal_url: str = "https://portal.example.com"
+    """Base of the payer portal; links are ``{portal_url}/welcome?token=…``."""
+    firm_name: str = "Your firm"
+
+    welcome_token_days: float = Field(default=7, gt=0)
+    """How long a welcome (invitation) link stays valid."""
+    reset_token_hours: float = Field(default=1, gt=0)
+    """How long a password-reset link stays valid."""
+    resend_confirm_seconds: int = Field(default=60, ge=0)
+    """A second email to one payer within this window asks again before it goes."""
+    email_limit_count: int = Field(default=5, ge=1)
+    """At most this many welcome or reset emails to one payer …"""
+    email_limit_minutes: int = Field(default=30, ge=1)
+    """… within this many minutes."""
+    lockout_attempts: int = Field(default=5, ge=1)
+    """Failed sign-ins within ``lockout_window_minutes`` that lock an account."""
+    lockout_window_minutes: int = Field(default=15, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    """How long a locked account stays locked."""
+
+    mouse: bool = True
+    """Capture the mouse. Turn off so that text can be selected in the terminal over SSH."""
+
+    @field_validator("portal_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// or http://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = settings_cls.model_config.get("toml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the settings, turning any invalid value into one clear :class:`ConfigError`.
+
+    Args:
+        config_file: TOML file to read; ``None`` reads the default file if it exists.
+        **overrides: values that win over every source (used by ``demo`` and tests).
+    """
+    path = config_file if config_file is not None else default_config_file()
+    if config_file is not None and not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    toml_file = path if path.is_file() else None
+
+    class _Settings(Settings):
+        model_config = SettingsConfigDict(
+            env_prefix="CLIENTPAY_", extra="forbid", toml_file=toml_file
+        )
+
+    try:
+        return _Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        env = f"CLIENTPAY_{name.upper()}"
+        raise ConfigError(f"invalid setting {name} ({env}): {first['msg']}") from None
+    except ValueError as exc:  # a TOML file that does not parse
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None

@@ -1,0 +1,113 @@
+"""Engine and session handling for SQLite (embedded) and PostgreSQL (multi-user).
+
+Services open one transaction per call with :meth:`Database.write` (or :meth:`Database.read`
+for queries). On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` so that a
+read-then-write never fails half-way with "database is locked" when another process writes;
+reads stay deferred so searching never waits for a writer (WAL).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from clientpay_tui.errors import DatabaseBusy, DatabaseError
+
+SQLITE_BUSY_TIMEOUT_S = 10.0
+_READ_ONLY = "clientpay_read_only"
+
+
+class Database:
+    """One configured database: its engine and transaction scopes."""
+
+    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+        try:
+            self.url = make_url(url)
+        except exc.ArgumentError:
+            raise DatabaseError(f"invalid database URL: {url}") from None
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine = self._create_engine(echo)
+        self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
+        self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = sessionmaker(self._read_engine, expire_on_commit=False)
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden, for messages."""
+        return self.url.render_as_string(hide_password=True)
+
+    def _create_engine(self, echo: bool) -> Engine:
+        if not self.is_sqlite:
+            return create_engine(self.url, echo=echo, pool_pre_ping=True)
+        path = self.url.database
+        if path and path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(self.url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one transaction that commits on success and rolls back on error."""
+        with translate_errors(self), self._writer.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; its transaction is always rolled back."""
+        with translate_errors(self), self._reader() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module; see _sqlite_on_begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    if conn.get_execution_options().get(_READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def translate_errors(db: Database) -> Iterator[None]:
+    """Turn driver errors that people can act on into one-line :class:`DatabaseError`s."""
+    try:
+        yield
+    except exc.OperationalError as error:
+        raise database_error(db, error) from error
+    except exc.InterfaceError as error:
+        raise database_error(db, error) from error
+
+
+def database_error(db: Database, error: exc.DBAPIError) -> DatabaseError:
+    detail = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    if "database is locked" in detail or "database table is locked" in detail:
+        return DatabaseBusy(
+            "the database is locked by another program; nothing was changed, try again"
+        )
+    if "unable to open database file" in detail:
+        return DatabaseError(f"cannot open the database file {db.url.database}")
+    detail = re.sub(r"\s+", " ", detail)
+    return DatabaseError(f"cannot use the database {db.display_url}: {detail}")

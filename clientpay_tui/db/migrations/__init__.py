@@ -1,0 +1,1 @@
+"""Alembic migrations, shipped inside the package (``clientpay_tui.db:migrations``)."""

@@ -1,0 +1,339 @@
+"""The data model (SQLAlchemy 2 typed declarative).
+
+Money is integer cents; times are aware UTC (:class:`UTCDateTime`). Every searchable text has a
+``*_key`` twin holding its casefolded form, written by Python so that SQLite and PostgreSQL
+compare and index exactly the same strings.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from clientpay_tui.db.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def key_string(length: int) -> String:
+    """A string column for casefolded search keys, compared byte-wise on both backends.
+
+    PostgreSQL's default collation would make prefix ranges locale-dependent; ``C`` makes
+    ``key >= 'ab' AND key < 'ab\\U0010ffff'`` exact and index-friendly, as it is on SQLite.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Role(enum.StrEnum):
+    AGENT = "agent"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class LoginStatus(enum.StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+
+
+class TokenPurpose(enum.StrEnum):
+    WELCOME = "welcome"
+    RESET = "reset"
+
+
+class InvoiceSource(enum.StrEnum):
+    INTERNAL = "internal"
+    CONNECT = "connect"
+    EXTERNAL = "external"
+
+
+class EmailKind(enum.StrEnum):
+    WELCOME = "welcome"
+    RESET = "reset"
+    ACCESS_ADDED = "access_added"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an email kind, not a secret
+
+
+class EmailStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class IntegrationName(enum.StrEnum):
+    CONNECT = "connect"
+    INVOICING = "invoicing"
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "staff_role"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class PortalLogin(Base):
+    """One payer-portal account. One email address, possibly many payer records."""
+
+    __tablename__ = "portal_login"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_key: Mapped[str] = mapped_column(key_string(320), unique=True)
+    status: Mapped[LoginStatus] = mapped_column(_enum(LoginStatus, "login_status"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+
+    payers: Mapped[list[Payer]] = relationship(back_populates="login")
+    tokens: Mapped[list[AccessToken]] = relationship(
+        back_populates="login", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Payer(Base):
+    __tablename__ = "payer"
+    __table_args__ = (
+        Index("ix_payer_sort", "sort_name", "id"),
+        Index("ix_payer_email_key", "email_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sort_name: Mapped[str] = mapped_column(key_string(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_key: Mapped[str | None] = mapped_column(key_string(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    login_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_login.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    login: Mapped[PortalLogin | None] = relationship(back_populates="payers")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AccessToken(Base):
+    """A single-use link. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "access_token"
+    __table_args__ = (Index("ix_access_token_login_purpose", "login_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login_id: Mapped[int] = mapped_column(ForeignKey("portal_login.id", ondelete="CASCADE"))
+    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose, "token_purpose"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    login: Mapped[PortalLogin] = relationship(back_populates="tokens")
+
+
+class Client(Base):
+    __tablename__ = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40))
+    number_key: Mapped[str] = mapped_column(key_string(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(key_string(200), index=True)
+
+
+class Matter(Base):
+    __tablename__ = "matter"
+    __table_args__ = (
+        UniqueConstraint("client_id", "number_key"),
+        Index("ix_matter_number_key", "number_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
+    number: Mapped[str] = mapped_column(String(40))
+    number_key: Mapped[str] = mapped_column(key_string(40))
+    description: Mapped[str] = mapped_column(String(500))
+    description_key: Mapped[str] = mapped_column(key_string(500))
+
+    client: Mapped[Client] = relationship()
+
+
+class Invoice(Base):
+    __tablename__ = "invoice"
+    __table_args__ = (
+        Index("ix_invoice_client", "client_id", "invoice_date"),
+        Index("ix_invoice_matter", "matter_id", "invoice_date"),
+        Index("ix_invoice_date", "invoice_date", "id"),
+        CheckConstraint("balance_cents >= 0", name="balance_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
+    matter_id: Mapped[int | None] = mapped_column(ForeignKey("matter.id"))
+    number: Mapped[str] = mapped_column(String(40))
+    number_key: Mapped[str] = mapped_column(key_string(40), unique=True)
+    invoice_date: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    balance_cents: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[InvoiceSource] = mapped_column(_enum(InvoiceSource, "invoice_source"))
+
+    client: Mapped[Client] = relationship()
+    matter: Mapped[Matter | None] = relationship()
+
+
+class Association(Base):
+    """What a payer sees: a whole client, a matter (with later invoices), or one invoice."""
+
+    __tablename__ = "association"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN client_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN matter_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN invoice_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="exactly_one_target",
+        ),
+        UniqueConstraint("payer_id", "client_id"),
+        UniqueConstraint("payer_id", "matter_id"),
+        UniqueConstraint("payer_id", "invoice_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id", ondelete="CASCADE"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
+    matter_id: Mapped[int | None] = mapped_column(ForeignKey("matter.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Wallet(Base):
+    __tablename__ = "wallet"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(100))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class Transaction(Base):
+    __tablename__ = "payment_transaction"
+    __table_args__ = (Index("ix_payment_transaction_payer", "payer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id", ondelete="CASCADE"))
+    wallet_id: Mapped[int | None] = mapped_column(ForeignKey("wallet.id", ondelete="SET NULL"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Integration(Base):
+    __tablename__ = "integration"
+
+    name: Mapped[IntegrationName] = mapped_column(
+        _enum(IntegrationName, "integration_name"), primary_key=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    """Who did what, when. ``payer_id`` has no foreign key so history outlives its subject."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_payer", "payer_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    payer_id: Mapped[int | None]
+    summary: Mapped[str] = mapped_column(Text)
+
+
+class OutboxEmail(Base):
+    """A message queued in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox_email"
+    __table_args__ = (
+        Index("ix_outbox_email_due", "status", "next_attempt_at"),
+        Index("ix_outbox_email_payer", "payer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[EmailKind] = mapped_column(_enum(EmailKind, "email_kind"))
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id", ondelete="SET NULL"))
+    to_address: Mapped[str] = mapped_column(String(320))
+    to_name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[EmailStatus] = mapped_column(_enum(EmailStatus, "email_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

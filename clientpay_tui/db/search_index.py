@@ -1,0 +1,121 @@
+"""Indexes for contains-searches, which plain B-trees cannot serve.
+
+SQLite gets FTS5 tables with the trigram tokenizer, kept in step with their tables by triggers;
+PostgreSQL gets ``pg_trgm`` GIN indexes. Both serve a substring of three or more characters;
+shorter text falls back to ``LIKE`` (it matches so much that a sorted scan finds a page fast).
+These objects live in migrations only, so autogenerate is told to ignore them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Integer, bindparam, column, or_, text
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import ColumnClause
+
+# fts table -> (content table, indexed key columns)
+FTS_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "payer_fts": ("payer", ("sort_name", "email_key")),
+    "client_fts": ("client", ("name_key",)),
+    "matter_fts": ("matter", ("description_key",)),
+}
+MIN_TRIGRAM = 3
+
+
+def is_search_index_object(name: str | None, type_: str) -> bool:
+    if not name:
+        return False
+    if type_ == "table":
+        return any(name == fts or name.startswith(f"{fts}_") for fts in FTS_TABLES)
+    return type_ == "index" and name.endswith("_trgm")
+
+
+def _trgm_indexes() -> list[tuple[str, str, str]]:
+    return [
+        (f"ix_{table}_{column}_trgm", table, column)
+        for table, columns in FTS_TABLES.values()
+        for column in columns
+    ]
+
+
+def create_search_indexes(connection: Connection) -> None:
+    """Create the backend's contains-search indexes and fill them from existing rows."""
+    if connection.dialect.name == "sqlite":
+        for fts, (table, columns) in FTS_TABLES.items():
+            cols = ", ".join(columns)
+            new = ", ".join(f"new.{c}" for c in columns)
+            old = ", ".join(f"old.{c}" for c in columns)
+            connection.exec_driver_sql(
+                f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{table}', "
+                f"content_rowid='id', tokenize='trigram')"
+            )
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN "
+                f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END"
+            )
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN "
+                f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); END"
+            )
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {cols} ON {table} BEGIN "
+                f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); "
+                f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END"
+            )
+            connection.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for name, table, column in _trgm_indexes():
+            connection.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} gin_trgm_ops)"
+            )
+
+
+def drop_search_indexes(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        for fts in FTS_TABLES:
+            for suffix in ("ai", "ad", "au"):
+                connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {fts}")
+    elif connection.dialect.name == "postgresql":
+        for name, _table, _column in _trgm_indexes():
+            connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def like_escape(value: str) -> str:
+    """Escape ``\\``, ``%`` and ``_`` so that they match literally with ``ESCAPE '\\'``."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def prefix_range(column: Any, prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``, as a range a B-tree answers on both backends."""
+    return (column >= prefix) & (column < prefix + "\U0010ffff")
+
+
+def contains(
+    dialect_name: str, id_column: Any, key_columns: Sequence[ColumnClause[Any]], needle: str
+) -> ColumnElement[bool]:
+    """One of ``key_columns`` contains ``needle`` (already casefolded), using the search index.
+
+    Args:
+        dialect_name: ``sqlite`` or ``postgresql``.
+        id_column: the table's primary key (the FTS rowid on SQLite).
+        key_columns: casefolded ``*_key`` columns of one table covered by :data:`FTS_TABLES`.
+        needle: the casefolded text to find; ``%``, ``_`` and quotes match literally.
+    """
+    table = key_columns[0].table.name  # type: ignore[union-attr]
+    names = [key.name for key in key_columns]
+    if dialect_name == "sqlite" and len(needle) >= MIN_TRIGRAM:
+        fts = next(name for name, (tbl, _cols) in FTS_TABLES.items() if tbl == table)
+        phrase = '"' + needle.replace('"', '""') + '"'
+        param = f"match_{fts}"
+        matches = (
+            text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :{param}")
+            .bindparams(bindparam(param, "{" + " ".join(names) + "} : " + phrase))
+            .columns(column("rowid", Integer))
+        )
+        return id_column.in_(matches)
+    pattern = f"%{like_escape(needle)}%"
+    return or_(*(key.like(pattern, escape="\\") for key in key_columns))

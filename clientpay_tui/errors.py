@@ -1,0 +1,92 @@
+"""Domain errors: each carries one line that can be shown to a person as it is.
+
+Services raise these; screens turn them into toasts or dialogs and the command line into a
+one-line message with a non-zero exit. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class ClientPayError(Exception):
+    """Base of every expected error. ``str(error)`` is the one-line message."""
+
+
+class ConfigError(ClientPayError):
+    """A setting or the configuration file is invalid."""
+
+
+class DatabaseError(ClientPayError):
+    """The database cannot be reached or used."""
+
+
+class SchemaOutdated(DatabaseError):
+    """The database is behind the code's migrations."""
+
+
+class DatabaseBusy(DatabaseError):
+    """The database stayed locked by another process for longer than the busy timeout."""
+
+
+class NotFound(ClientPayError):
+    """A record asked for does not exist (any more)."""
+
+
+class ValidationFailed(ClientPayError):
+    """Input that cannot be accepted, such as a malformed email address."""
+
+
+class PermissionDenied(ClientPayError):
+    """The signed-in staff member's role does not allow the action."""
+
+
+class StaleEdit(ClientPayError):
+    """Someone else saved the record after it was loaded; nothing was overwritten."""
+
+
+class AccessStateError(ClientPayError):
+    """The action does not fit the payer's login state (e.g. no login to delete)."""
+
+
+class EmailChangeNeedsLoginMove(ClientPayError):
+    """Saving a changed email on a payer with a login must move the login explicitly."""
+
+    def __init__(self, old: str, new: str) -> None:
+        super().__init__(
+            f"This payer signs in as {old}. Changing the email breaks that login unless it "
+            f"moves: the old login is revoked and {new} gets a new welcome email."
+        )
+        self.old = old
+        self.new = new
+
+
+class RecentlySent(ClientPayError):
+    """An email went to this payer moments ago; sending another needs a second confirmation."""
+
+    def __init__(self, last_sent: datetime, seconds_ago: int) -> None:
+        super().__init__(
+            f"An email went to this payer {seconds_ago} s ago (at {last_sent:%H:%M:%S} UTC)."
+        )
+        self.last_sent = last_sent
+        self.seconds_ago = seconds_ago
+
+
+class RateLimited(ClientPayError):
+    """Too many welcome or reset emails to one payer in the window."""
+
+
+class AuthenticationFailed(ClientPayError):
+    """Wrong username or password, or an account that may not sign in."""
+
+
+class AccountLocked(AuthenticationFailed):
+    """Too many failed sign-ins; the account is locked for a while."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"Too many failed sign-ins. Try again after {until:%H:%M} UTC.")
+        self.until = until
+
+
+class ImportFailed(ClientPayError):
+    """A CSV file could not be imported; the message names the line."""

@@ -1,0 +1,361 @@
+"""Login access: grant, delete, password reset / re-send welcome, and moving a login.
+
+Each action changes the login, issues its token and queues its email in one transaction (the
+transactional outbox), so a grant never exists without its email nor an email without its grant.
+One login belongs to one email address; payer records with that address share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clientpay_tui.db.models import (
+    EmailKind,
+    EmailStatus,
+    LoginStatus,
+    OutboxEmail,
+    Payer,
+    PortalLogin,
+    TokenPurpose,
+)
+from clientpay_tui.errors import AccessStateError, NotFound, RateLimited, RecentlySent
+from clientpay_tui.mail import outbox
+from clientpay_tui.mail.compose import compose
+from clientpay_tui.services import audit, tokens
+from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
+
+LIMITED_KINDS = (EmailKind.WELCOME, EmailKind.RESET)
+"""Kinds counted against the per-payer limit."""
+CONFIRM_KINDS = (EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)
+"""Kinds after which another send within the confirm window asks again."""
+
+
+@dataclass(frozen=True)
+class EmailQueued:
+    """What an access action queued: the toast and the sender follow this email."""
+
+    email_id: int
+    kind: EmailKind
+    to_address: str
+    payer_id: int
+
+
+@dataclass(frozen=True)
+class LoginDeleted:
+    email: str
+    login_removed: bool
+    """False when the login still covers other payer records with the same address."""
+    still_covers: int
+
+
+@dataclass(frozen=True)
+class EmailBudget:
+    """Recent access emails to one payer, for the confirm dialog to explain itself."""
+
+    last_sent_at: datetime | None
+    sent_in_window: int
+    limit: int
+    window_minutes: int
+    next_allowed_at: datetime | None
+    """When the limit frees up again, if it is reached now."""
+    needs_confirm: bool
+    """An email went out within the confirm window: ask again before sending."""
+
+
+class AccessService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    # -- the email budget --------------------------------------------------------------------
+
+    def budget(self, actor: Actor, payer_id: int) -> EmailBudget:
+        with self.ctx.db.read() as session:
+            require(session, actor, Permission.VIEW)
+            return self._budget(session, payer_id, self.ctx.clock())
+
+    def _budget(self, session: Session, payer_id: int, now: datetime) -> EmailBudget:
+        settings = self.ctx.settings
+        window_start = now - timedelta(minutes=settings.email_limit_minutes)
+        count, oldest = session.execute(
+            select(func.count(), func.min(OutboxEmail.created_at)).where(
+                OutboxEmail.payer_id == payer_id,
+                OutboxEmail.kind.in_(LIMITED_KINDS),
+                OutboxEmail.created_at > window_start,
+            )
+        ).one()
+        last = session.scalar(
+            select(func.max(OutboxEmail.created_at)).where(
+                OutboxEmail.payer_id == payer_id, OutboxEmail.kind.in_(CONFIRM_KINDS)
+            )
+        )
+        reached = count >= settings.email_limit_count
+        return EmailBudget(
+            last_sent_at=last,
+            sent_in_window=int(count),
+            limit=settings.email_limit_count,
+            window_minutes=settings.email_limit_minutes,
+            next_allowed_at=(oldest + timedelta(minutes=settings.email_limit_minutes))
+            if reached and oldest
+            else None,
+            needs_confirm=last is not None
+            and (now - last).total_seconds() < settings.resend_confirm_seconds,
+        )
+
+    def _check_budget(
+        self, session: Session, payer_id: int, now: datetime, confirmed: bool
+    ) -> None:
+        budget = self._budget(session, payer_id, now)
+        if budget.next_allowed_at is not None:
+            raise RateLimited(
+                f"{budget.sent_in_window} welcome or reset emails went to this payer in the last "
+                f"{budget.window_minutes} minutes (the limit is {budget.limit}); the next can "
+                f"go at {budget.next_allowed_at:%H:%M} UTC."
+            )
+        if budget.needs_confirm and not confirmed and budget.last_sent_at is not None:
+            raise RecentlySent(
+                budget.last_sent_at, int((now - budget.last_sent_at).total_seconds())
+            )
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def grant(self, actor: Actor, payer_id: int, *, confirmed_resend: bool = False) -> EmailQueued:
+        """Give the payer login access and queue the welcome email (or, when their address
+        already has a login, attach them to it and queue a short notice).
+
+        Args:
+            confirmed_resend: the user was told an email went out moments ago and confirmed.
+        """
+        now = self.ctx.clock()
+        try:
+            with self.ctx.db.write() as session:
+                require(session, actor, Permission.GRANT_ACCESS)
+                payer = self._payer(session, payer_id)
+                if payer.login_id is not None:
+                    raise AccessStateError(f"{payer.name} already has login access.")
+                self._check_budget(session, payer.id, now, confirmed_resend)
+                return self._attach_or_invite(session, actor, payer, now)
+        except IntegrityError:
+            raise AccessStateError(
+                "Another session granted access to this address at the same moment; "
+                "reload and check the payer."
+            ) from None
+
+    def delete_login(self, actor: Actor, payer_id: int) -> LoginDeleted:
+        """Take login access away from this payer record; remove the login when it covers
+        no record any more. Unsent access emails to the payer are cancelled."""
+        now = self.ctx.clock()
+        with self.ctx.db.write() as session:
+            require(session, actor, Permission.DELETE_LOGIN)
+            payer = self._payer(session, payer_id)
+            if payer.login_id is None:
+                raise AccessStateError(f"{payer.name} has no login to delete.")
+            result = self._detach(session, payer, now, "Cancelled: the login was deleted.")
+            if result.login_removed:
+                summary = f"Deleted the login for {result.email}"
+            else:
+                summary = (
+                    f"Removed {payer.name} from the login {result.email} "
+                    f"(it still covers {result.still_covers} other record(s))"
+                )
+            audit.record(session, now, actor, "access.delete", summary, payer.id)
+            return result
+
+    def send_reset(
+        self, actor: Actor, payer_id: int, *, confirmed_resend: bool = False
+    ) -> EmailQueued:
+        """Queue a password-reset email, or re-send the welcome email while only invited."""
+        now = self.ctx.clock()
+        settings = self.ctx.settings
+        with self.ctx.db.write() as session:
+            require(session, actor, Permission.SEND_RESET)
+            payer = self._payer(session, payer_id)
+            login = session.get(PortalLogin, payer.login_id) if payer.login_id else None
+            if login is None or not payer.email:
+                raise AccessStateError(
+                    f"{payer.name} has no login: switch Login Access on to invite them."
+                )
+            self._check_budget(session, payer.id, now, confirmed_resend)
+            if login.status == LoginStatus.INVITED:
+                raw, expires = tokens.issue(
+                    session,
+                    login,
+                    TokenPurpose.WELCOME,
+                    now,
+                    timedelta(days=settings.welcome_token_days),
+                )
+                kind, link, action = EmailKind.WELCOME, f"{settings.portal_url}/welcome", "resend"
+                summary = f"Re-sent the welcome email to {payer.email}"
+            else:
+                raw, expires = tokens.issue(
+                    session,
+                    login,
+                    TokenPurpose.RESET,
+                    now,
+                    timedelta(hours=settings.reset_token_hours),
+                )
+                kind, link, action = EmailKind.RESET, f"{settings.portal_url}/reset", "reset"
+                summary = f"Sent a password reset to {payer.email}"
+            email = self._queue(
+                session, actor, payer, kind, now, link=f"{link}?token={raw}", expires_at=expires
+            )
+            audit.record(session, now, actor, f"access.{action}", summary, payer.id)
+            return email
+
+    def move_login(
+        self, session: Session, actor: Actor, payer: Payer, now: datetime
+    ) -> EmailQueued:
+        """Inside a payer update: revoke the login of the old address and invite the new one.
+
+        ``payer`` already holds the new email; the caller owns the transaction.
+        """
+        require(session, actor, Permission.GRANT_ACCESS)
+        require(session, actor, Permission.DELETE_LOGIN)
+        detached = self._detach(session, payer, now, "Cancelled: the payer's email changed.")
+        self._check_budget(session, payer.id, now, confirmed=True)
+        queued = self._attach_or_invite(session, actor, payer, now, audit_it=False)
+        audit.record(
+            session,
+            now,
+            actor,
+            "access.move",
+            f"Moved the login from {detached.email} to {payer.email}",
+            payer.id,
+        )
+        return queued
+
+    # -- pieces ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _payer(session: Session, payer_id: int) -> Payer:
+        payer = session.get(Payer, payer_id, with_for_update=True)
+        if payer is None:
+            raise NotFound(f"Payer {payer_id} does not exist (any more).")
+        return payer
+
+    def _attach_or_invite(
+        self, session: Session, actor: Actor, payer: Payer, now: datetime, *, audit_it: bool = True
+    ) -> EmailQueued:
+        settings = self.ctx.settings
+        if not payer.email or not payer.email_key:
+            raise AccessStateError(
+                f"{payer.name} has no email address: add one before granting login access."
+            )
+        login = session.scalars(
+            select(PortalLogin).where(PortalLogin.email_key == payer.email_key).with_for_update()
+        ).first()
+        if login is not None:
+            _set_login(session, payer, login.id)
+            email = self._queue(
+                session, actor, payer, EmailKind.ACCESS_ADDED, now, added=payer.name
+            )
+            summary = f"Added {payer.name} to the existing login {payer.email}"
+            action = "access.attach"
+        else:
+            login = PortalLogin(
+                email_key=payer.email_key,
+                status=LoginStatus.INVITED,
+                created_at=now,
+                failed_attempts=0,
+            )
+            session.add(login)
+            session.flush()
+            _set_login(session, payer, login.id)
+            raw, expires = tokens.issue(
+                session,
+                login,
+                TokenPurpose.WELCOME,
+                now,
+                timedelta(days=settings.welcome_token_days),
+            )
+            email = self._queue(
+                session,
+                actor,
+                payer,
+                EmailKind.WELCOME,
+                now,
+                link=f"{settings.portal_url}/welcome?token={raw}",
+                expires_at=expires,
+            )
+            summary = f"Granted login access; welcome email queued to {payer.email}"
+            action = "access.grant"
+        if audit_it:
+            audit.record(session, now, actor, action, summary, payer.id)
+        return email
+
+    def _detach(self, session: Session, payer: Payer, now: datetime, reason: str) -> LoginDeleted:
+        login = session.get(PortalLogin, payer.login_id, with_for_update=True)
+        assert login is not None
+        _set_login(session, payer, None)
+        cancel_unsent(session, payer.id, reason)
+        remaining = session.scalar(
+            select(func.count()).select_from(Payer).where(Payer.login_id == login.id)
+        )
+        remaining = int(remaining or 0)
+        email = login.email_key
+        if remaining == 0:
+            tokens.revoke(session, login.id, now)
+            session.delete(login)
+            session.flush()
+        return LoginDeleted(email=email, login_removed=remaining == 0, still_covers=remaining)
+
+    def _queue(
+        self,
+        session: Session,
+        actor: Actor,
+        payer: Payer,
+        kind: EmailKind,
+        now: datetime,
+        **values: object,
+    ) -> EmailQueued:
+        settings = self.ctx.settings
+        assert payer.email is not None
+        composed = compose(
+            kind,
+            firm_name=settings.firm_name,
+            payer_name=payer.name,
+            portal_url=settings.portal_url,
+            **values,  # type: ignore[arg-type]
+        )
+        row = outbox.enqueue(
+            session,
+            composed,
+            to_address=payer.email,
+            to_name=payer.name,
+            payer_id=payer.id,
+            requested_by=actor.username,
+            now=now,
+            mail_from=settings.mail_from,
+        )
+        return EmailQueued(row.id, kind, payer.email, payer.id)
+
+
+def _set_login(session: Session, payer: Payer, login_id: int | None) -> None:
+    """Point the payer at a login without bumping its version: access is not a field the
+    user edits, so an open edit form of the same payer must still save afterwards."""
+    session.execute(
+        update(Payer)
+        .where(Payer.id == payer.id)
+        .values(login_id=login_id)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(payer, ["login_id", "login"])
+
+
+def cancel_unsent(session: Session, payer_id: int, reason: str) -> int:
+    """Stop queued access emails to ``payer_id`` whose links no longer work."""
+    result = session.execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.payer_id == payer_id,
+            OutboxEmail.kind.in_((EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)),
+            OutboxEmail.status == EmailStatus.QUEUED,
+        )
+        .values(status=EmailStatus.FAILED, last_error=reason, body_text=None, body_html=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

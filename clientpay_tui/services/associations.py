@@ -1,0 +1,324 @@
+"""Associations: what a payer sees in the portal (a whole client, a matter, or one invoice).
+
+A client or matter association also covers invoices added to it later. Creating associations
+from a selection is one ``INSERT … SELECT`` per level in one transaction, so selecting every
+one of a million matching invoices costs one statement, not a million.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, insert, literal, not_, select
+from sqlalchemy.orm import Session
+
+from clientpay_tui.db.models import (
+    Association,
+    Client,
+    IntegrationName,
+    Invoice,
+    Matter,
+    Payer,
+)
+from clientpay_tui.db.types import UTCDateTime
+from clientpay_tui.errors import AccessStateError, NotFound, ValidationFailed
+from clientpay_tui.services import audit
+from clientpay_tui.services.candidates import (
+    CandidateFilter,
+    CandidateRow,
+    CandidateSort,
+    candidate_conditions,
+    candidate_count,
+    candidate_page,
+    covered_by,
+)
+from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
+from clientpay_tui.services.integrations import enabled_integrations
+
+_CHUNK = 5000
+DEFAULT_SORT = CandidateSort()
+
+
+class Level(enum.StrEnum):
+    INVOICE = "invoice"
+    MATTER = "matter"
+    CLIENT = "client"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Rows picked on the add screen: explicit ids, or everything matching a filter."""
+
+    invoice_ids: frozenset[int] = field(default_factory=frozenset)
+    matching: CandidateFilter | None = None
+    """Select-all: every invoice matching this filter …"""
+    excluded: frozenset[int] = field(default_factory=frozenset)
+    """… except these, unselected afterwards."""
+
+    @property
+    def is_empty(self) -> bool:
+        return self.matching is None and not self.invoice_ids
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    level: Level
+    created: int
+    skipped: int
+    """Targets already covered by an association (or, for matters, invoices with no matter)."""
+
+    def message(self) -> str:
+        noun = f"{self.level.value} association"
+        made = f"Created {self.created} {noun}{'' if self.created == 1 else 's'}"
+        return made + (f"; skipped {self.skipped} already covered." if self.skipped else ".")
+
+
+@dataclass(frozen=True)
+class AssociationRow:
+    id: int
+    level: Level
+    client_number: str
+    client_name: str
+    matter_number: str | None
+    matter_description: str | None
+    invoice_number: str | None
+    invoice_count: int
+    open_balance_cents: int
+    created_by: str
+    created_at: datetime
+
+    @property
+    def target(self) -> str:
+        if self.level == Level.INVOICE:
+            return f"Invoice {self.invoice_number}"
+        if self.level == Level.MATTER:
+            return f"Matter {self.matter_number} {self.matter_description or ''}".rstrip()
+        return f"Client {self.client_number} {self.client_name}"
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+class AssociationService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def _require_connect(self, session: Session) -> None:
+        if IntegrationName.CONNECT not in enabled_integrations(session):
+            raise AccessStateError("Associations need the Connect integration to be enabled.")
+
+    # -- the add screen ----------------------------------------------------------------------
+
+    def candidates(
+        self,
+        actor: Actor,
+        where: CandidateFilter,
+        sort: CandidateSort = DEFAULT_SORT,
+        offset: int = 0,
+        limit: int = 50,
+        payer_id: int | None = None,
+    ) -> list[CandidateRow]:
+        with self.ctx.db.read() as session:
+            require(session, actor, Permission.VIEW)
+            return candidate_page(session, where, sort, offset, limit, payer_id)
+
+    def count_candidates(
+        self, actor: Actor, where: CandidateFilter, cap: int = 10_000
+    ) -> tuple[int, bool]:
+        with self.ctx.db.read() as session:
+            require(session, actor, Permission.VIEW)
+            return candidate_count(session, where, cap)
+
+    def create(
+        self, actor: Actor, payer_id: int, level: Level, selection: Selection
+    ) -> CreateResult:
+        """Associate the selected invoices (or their matters or clients) with the payer.
+
+        Targets already covered are skipped, never duplicated.
+        """
+        if selection.is_empty:
+            raise ValidationFailed("Select at least one invoice first.")
+        now = self.ctx.clock()
+        with self.ctx.db.write() as session:
+            require(session, actor, Permission.MANAGE_ASSOCIATIONS)
+            self._require_connect(session)
+            payer = session.get(Payer, payer_id)
+            if payer is None:
+                raise NotFound(f"Payer {payer_id} does not exist (any more).")
+            dialect = session.get_bind().dialect.name
+            created = selected = 0
+            for condition in self._selected(dialect, selection):
+                made, wanted = self._insert(session, actor, payer_id, level, condition, now)
+                created += made
+                selected += wanted
+            result = CreateResult(level=level, created=created, skipped=selected - created)
+            audit.record(
+                session,
+                now,
+                actor,
+                "association.create",
+                f"{result.message()} For {payer.name}.",
+                payer_id,
+            )
+            return result
+
+    @staticmethod
+    def _selected(dialect: str, selection: Selection) -> Iterator[ColumnElement[bool]]:
+        if selection.matching is not None:
+            conditions = candidate_conditions(dialect, selection.matching)
+            if selection.excluded:
+                conditions.append(Invoice.id.not_in(sorted(selection.excluded)))
+            yield and_(True, *conditions)
+        else:
+            for chunk in _chunks(sorted(selection.invoice_ids)):
+                yield Invoice.id.in_(chunk)
+
+    @staticmethod
+    def _insert(
+        session: Session,
+        actor: Actor,
+        payer_id: int,
+        level: Level,
+        condition: ColumnElement[bool],
+        now: datetime,
+    ) -> tuple[int, int]:
+        """Insert the level's targets for invoices matching ``condition``.
+
+        Returns ``(created, selected targets)``; invoices without a matter count as selected
+        but never created at the matter level.
+        """
+        mine = Association.payer_id == payer_id
+        matters_taken = select(Association.matter_id).where(
+            mine, Association.matter_id.is_not(None)
+        )
+        clients_taken = select(Association.client_id).where(
+            mine, Association.client_id.is_not(None)
+        )
+        extra = 0
+        if level == Level.INVOICE:
+            column = Association.invoice_id
+            targets = select(Invoice.id).where(condition)
+            new = targets.where(not_(covered_by(payer_id)))
+        elif level == Level.MATTER:
+            column = Association.matter_id
+            no_matter = select(Invoice.id).where(condition, Invoice.matter_id.is_(None))
+            extra = int(session.scalar(select(func.count()).select_from(no_matter.subquery())) or 0)
+            targets = (
+                select(Invoice.matter_id)
+                .where(condition, Invoice.matter_id.is_not(None))
+                .distinct()
+            )
+            new = targets.where(
+                Invoice.matter_id.not_in(matters_taken), Invoice.client_id.not_in(clients_taken)
+            )
+        else:
+            column = Association.client_id
+            targets = select(Invoice.client_id).where(condition).distinct()
+            new = targets.where(Invoice.client_id.not_in(clients_taken))
+        wanted = int(session.scalar(select(func.count()).select_from(targets.subquery())) or 0)
+        rows = new.subquery()
+        statement = insert(Association).from_select(
+            ["payer_id", column.key, "created_by", "created_at"],
+            select(
+                literal(payer_id),
+                rows.c[0],
+                literal(actor.username),
+                literal(now, UTCDateTime()),
+            ),
+        )
+        created = int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+        return created, wanted + extra
+
+    # -- the Associations tab ----------------------------------------------------------------
+
+    def for_payer(self, actor: Actor, payer_id: int) -> list[AssociationRow]:
+        """The payer's associations and what each covers: three queries, however many."""
+        with self.ctx.db.read() as session:
+            require(session, actor, Permission.VIEW)
+            rows = session.execute(
+                select(Association, Client, Matter, Invoice)
+                .outerjoin(Invoice, Invoice.id == Association.invoice_id)
+                .outerjoin(
+                    Matter,
+                    Matter.id == func.coalesce(Association.matter_id, Invoice.matter_id),
+                )
+                .join(
+                    Client,
+                    Client.id
+                    == func.coalesce(Association.client_id, Matter.client_id, Invoice.client_id),
+                )
+                .where(Association.payer_id == payer_id)
+                .order_by(Client.number_key, Association.id)
+            ).all()
+            client_ids = [a.client_id for a, *_ in rows if a.client_id]
+            matter_ids = [a.matter_id for a, *_ in rows if a.matter_id]
+            by_client = self._coverage(session, Invoice.client_id, client_ids)
+            by_matter = self._coverage(session, Invoice.matter_id, matter_ids)
+            result = []
+            for assoc, client, matter, invoice in rows:
+                if assoc.invoice_id:
+                    level, count, balance = Level.INVOICE, 1, invoice.balance_cents
+                elif assoc.matter_id:
+                    level = Level.MATTER
+                    count, balance = by_matter.get(assoc.matter_id, (0, 0))
+                else:
+                    level = Level.CLIENT
+                    count, balance = by_client.get(assoc.client_id, (0, 0))
+                result.append(
+                    AssociationRow(
+                        id=assoc.id,
+                        level=level,
+                        client_number=client.number,
+                        client_name=client.name,
+                        matter_number=matter.number if matter and level != Level.CLIENT else None,
+                        matter_description=matter.description
+                        if matter and level != Level.CLIENT
+                        else None,
+                        invoice_number=invoice.number if invoice else None,
+                        invoice_count=count,
+                        open_balance_cents=balance,
+                        created_by=assoc.created_by,
+                        created_at=assoc.created_at,
+                    )
+                )
+            return result
+
+    @staticmethod
+    def _coverage(session: Session, column: object, ids: list[int]) -> dict[int, tuple[int, int]]:
+        if not ids:
+            return {}
+        grouped = session.execute(
+            select(column, func.count(), func.coalesce(func.sum(Invoice.balance_cents), 0))
+            .where(column.in_(ids))  # type: ignore[attr-defined]
+            .group_by(column)
+        )
+        return {key: (int(count), int(balance)) for key, count, balance in grouped}
+
+    def remove(self, actor: Actor, payer_id: int, association_id: int) -> str:
+        """Remove one association; returns what it covered, for the confirmation toast."""
+        now = self.ctx.clock()
+        rows = {row.id: row for row in self.for_payer(actor, payer_id)}
+        row = rows.get(association_id)
+        if row is None:
+            raise NotFound("That association no longer exists.")
+        with self.ctx.db.write() as session:
+            require(session, actor, Permission.MANAGE_ASSOCIATIONS)
+            assoc = session.get(Association, association_id)
+            if assoc is None or assoc.payer_id != payer_id:
+                raise NotFound("That association no longer exists.")
+            payer = session.get(Payer, payer_id)
+            session.delete(assoc)
+            audit.record(
+                session,
+                now,
+                actor,
+                "association.remove",
+                f"Removed {row.target} from {payer.name if payer else payer_id}",
+                payer_id,
+            )
+        return row.target

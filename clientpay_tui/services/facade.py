@@ -1,0 +1,39 @@
+"""One object that holds every service, built once per process and handed to the app."""
+
+from __future__ import annotations
+
+from clientpay_tui.config import Settings
+from clientpay_tui.db.engine import Database
+from clientpay_tui.db.types import utcnow
+from clientpay_tui.services.access import AccessService
+from clientpay_tui.services.associations import AssociationService
+from clientpay_tui.services.audit import AuditService
+from clientpay_tui.services.context import Clock, ServiceContext
+from clientpay_tui.services.imports import ImportService
+from clientpay_tui.services.integrations import IntegrationService
+from clientpay_tui.services.payers import PayerService
+from clientpay_tui.services.preview import PreviewService
+from clientpay_tui.services.staff import StaffService
+
+
+class Services:
+    """The service layer's entry points, sharing one database, settings and clock."""
+
+    def __init__(self, db: Database, settings: Settings, clock: Clock = utcnow) -> None:
+        self.ctx = ServiceContext(db=db, settings=settings, clock=clock)
+        self.access = AccessService(self.ctx)
+        self.payers = PayerService(self.ctx, self.access)
+        self.associations = AssociationService(self.ctx)
+        self.preview = PreviewService(self.ctx)
+        self.staff = StaffService(self.ctx)
+        self.integrations = IntegrationService(self.ctx)
+        self.audit = AuditService(self.ctx)
+        self.imports = ImportService(self.ctx)
+
+    @property
+    def db(self) -> Database:
+        return self.ctx.db
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
