@@ -1,0 +1,160 @@
+"""Shared fixtures: a fresh database per test on SQLite and (when configured) PostgreSQL,
+cheap password hashing, a controllable clock, and services wired to them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import make_url, text
+
+from clientpay_tui.config import Settings, load_settings
+from clientpay_tui.db import schema
+from clientpay_tui.db.engine import Database
+from clientpay_tui.db.models import Base, Role
+from clientpay_tui.services import passwords
+from clientpay_tui.services.context import Actor, command_line_actor
+from clientpay_tui.services.facade import Services
+
+PG_ENV = "CLIENTPAY_TEST_DATABASE_URL"
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI") and not os.environ.get(PG_ENV):
+        raise pytest.UsageError(f"{PG_ENV} must be set in CI so that PostgreSQL tests run")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2 at production cost takes ~150 ms and 64 MiB per hash; tests need not."""
+    previous = passwords.use_hasher(CHEAP_HASHER)
+    yield
+    passwords.use_hasher(previous)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's config file, data directory or CLIENTPAY_* variables."""
+    for name in list(os.environ):
+        if name.startswith("CLIENTPAY_") and name != PG_ENV:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
+class FrozenClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating takes longer than copying)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    schema.upgrade(db)
+    db.dispose()  # closing the last connection checkpoints the WAL into the file
+    assert not path.with_name("template.db-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database for this test session, migrated to head."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set")
+    url = make_url(base)
+    name = f"clientpay_test_{uuid.uuid4().hex[:12]}"
+    admin = Database(url)
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    test_url = url.set(database=name).render_as_string(hide_password=False)
+    db = Database(test_url)
+    schema.upgrade(db)
+    db.dispose()
+    yield test_url
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _truncate_all(db: Database) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database: one per test, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "clientpay.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    db = Database(url)
+    _truncate_all(db)
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        portal_url="https://portal.test",
+        firm_name="Test & Partners",
+        mail_from="Test Firm <billing@firm.test>",
+    )
+
+
+@pytest.fixture
+def services(db: Database, settings: Settings, clock: FrozenClock) -> Services:
+    return Services(db, settings, clock)
+
+
+@pytest.fixture
+def admin(services: Services) -> Actor:
+    """The command-line operator (admin, not tied to a staff row)."""
+    return command_line_actor("tester")
+
+
+@pytest.fixture
+def make_actor(services: Services, admin: Actor):  # type: ignore[no-untyped-def]
+    """Create a real staff account with a role and return it as a signed-in actor."""
+
+    def make(role: Role, username: str | None = None) -> Actor:
+        name = username or f"{role.value}-{uuid.uuid4().hex[:6]}"
+        services.staff.add(admin, name, role, "correct horse battery")
+        return services.staff.sign_in(name, "correct horse battery")
+
+    return make
