@@ -11,6 +11,7 @@ from clientpay_tui.services.audit import AuditService
 from clientpay_tui.services.context import Clock, ServiceContext
 from clientpay_tui.services.imports import ImportService
 from clientpay_tui.services.integrations import IntegrationService
+from clientpay_tui.services.outbox import OutboxService
 from clientpay_tui.services.payers import PayerService
 from clientpay_tui.services.preview import PreviewService
 from clientpay_tui.services.staff import StaffService
@@ -29,6 +30,7 @@ class Services:
         self.integrations = IntegrationService(self.ctx)
         self.audit = AuditService(self.ctx)
         self.imports = ImportService(self.ctx)
+        self.outbox = OutboxService(self.ctx)
 
     @property
     def db(self) -> Database:

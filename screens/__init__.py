@@ -1,0 +1,1 @@
+"""Textual screens, one module per screen. Installed as ``clientpay_tui.screens``."""

@@ -1,0 +1,1 @@
+"""Textual stylesheets (.tcss), installed as package data of ``clientpay_tui.styles``."""
