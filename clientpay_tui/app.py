@@ -1,0 +1,195 @@
+"""The Textual application: wiring, app-wide keys, sign-in, mail delivery and its toasts."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
+
+from clientpay_tui.errors import ClientPayError
+from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
+from clientpay_tui.messages import MailDelivered
+from clientpay_tui.screens.base import ClientPayScreen, call, error_toast, help_entries, toast
+from clientpay_tui.screens.commands import PayerCommands, ScreenCommands
+from clientpay_tui.screens.confirm import ConfirmScreen
+from clientpay_tui.screens.help import HelpScreen
+from clientpay_tui.screens.payer_details import PayerDetailsScreen, load_payer
+from clientpay_tui.screens.payer_list import PayerListScreen
+from clientpay_tui.screens.session import CapturedMessage, StaffSession
+from clientpay_tui.screens.sign_in import SignInScreen
+from clientpay_tui.services.context import Actor
+from clientpay_tui.services.facade import Services
+from clientpay_tui.styles import stylesheet
+from clientpay_tui.text import printable
+from clientpay_tui.themes import DARK, LIGHT
+
+KIND_LABEL = {
+    "welcome": "Welcome email",
+    "reset": "Password reset email",
+    "access_added": "Access notice",
+    "password_changed": "Password-changed notice",
+}
+
+
+class ClientPayApp(App[None]):
+    """Staff side of the payer portal.
+
+    Args:
+        services: the service layer on the configured database.
+        mailer: delivers the outbox while the app runs (``None``: mail stays queued for
+            ``clientpay-tui worker`` or another session).
+        actor: skip the sign-in screen (demo mode signs in as the demo admin).
+        captured_mail: demo mode: lists what the local capture server received.
+        handle_sighup: end the app cleanly when the terminal (an SSH session) goes away.
+    """
+
+    CSS_PATH = stylesheet("app.tcss")
+    COMMANDS = App.COMMANDS | {PayerCommands, ScreenCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+    NOTIFICATION_TIMEOUT = 5
+
+    def __init__(
+        self,
+        services: Services,
+        mailer: Mailer | None = None,
+        *,
+        actor: Actor | None = None,
+        captured_mail: Callable[[], Sequence[CapturedMessage]] | None = None,
+        handle_sighup: bool = True,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.mailer = mailer
+        self.initial_actor = actor
+        self.captured_mail = captured_mail
+        self.handle_sighup = handle_sighup
+        self.session: StaffSession | None = None
+        self.title = f"ClientPay · {printable(services.settings.firm_name)}"
+        self.register_theme(DARK)
+        self.register_theme(LIGHT)
+        self.theme = DARK.name
+
+    # -- start and stop ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.handle_sighup:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+        if self.mailer is not None:
+            self.run_worker(self._deliver(self.mailer), name="mailer", group="mailer")
+        if self.initial_actor is not None:
+            self.start_session(self.initial_actor)
+        else:
+            self.push_screen(SignInScreen(self.services))
+
+    def on_unmount(self) -> None:
+        if self.handle_sighup:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+
+    def _hang_up(self) -> None:
+        # The terminal is gone: there is nobody to ask about unsaved edits.
+        self.exit(return_code=129)
+
+    def start_session(self, actor: Actor) -> None:
+        """Everything after sign-in runs as ``actor``."""
+        self.session = StaffSession(
+            self.services, actor, poke_mailer=self.poke_mailer, captured_mail=self.captured_mail
+        )
+        self.sub_title = f"{printable(actor.username)} ({actor.role.value})"
+        home = PayerListScreen(self.session)
+        if isinstance(self.screen, SignInScreen):
+            self.switch_screen(home)
+        else:
+            self.push_screen(home)
+
+    @on(SignInScreen.SignedIn)
+    def _signed_in(self, event: SignInScreen.SignedIn) -> None:
+        self.start_session(event.actor)
+
+    # -- app-wide actions -------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__
+        self.push_screen(HelpScreen(title, help_entries(screen)))
+
+    async def action_quit(self) -> None:
+        unsaved = [s for s in self.screen_stack if isinstance(s, ClientPayScreen)]
+        if any(s.has_unsaved_changes() for s in unsaved):
+            self._confirm_quit()
+        else:
+            self.exit()
+
+    @work(group="quit", exclusive=True)
+    async def _confirm_quit(self) -> None:
+        if await self.push_screen_wait(
+            ConfirmScreen(
+                "Quit with unsaved changes?",
+                "You have edited a payer and not saved. Quitting now discards those edits.",
+                confirm="Discard and quit",
+                cancel="Keep editing",
+                destructive=True,
+            )
+        ):
+            self.exit()
+
+    def open_payer(self, payer_id: int) -> None:
+        """Open a payer's details on top of the current screen (palette, list)."""
+        if self.session is not None:
+            self._open_payer(self.session, payer_id)
+
+    @work(group="open-payer", exclusive=True, exit_on_error=False)
+    async def _open_payer(self, session: StaffSession, payer_id: int) -> None:
+        page = await call(load_payer, session, payer_id)
+        await self.push_screen(PayerDetailsScreen(session, page))
+
+    # -- mail -------------------------------------------------------------------------------
+
+    def poke_mailer(self) -> None:
+        """Something was queued: deliver it now rather than at the next poll."""
+        if self.mailer is not None:
+            self.mailer.poke()
+
+    async def _deliver(self, mailer: Mailer) -> None:
+        await mailer.run(self._delivered)
+
+    def _delivered(self, result: DeliveryResult) -> None:
+        # May be called from the mailer's thread: post_message is thread-safe.
+        self.post_message(MailDelivered(result))
+
+    def on_mail_delivered(self, message: MailDelivered) -> None:
+        result = message.result
+        what = KIND_LABEL.get(result.kind.value, "Email")
+        if result.outcome == Outcome.SENT:
+            toast(self, f"{what} sent to {result.to_address}.")
+        elif result.outcome == Outcome.RETRY:
+            reason = f" ({result.error})" if result.error else ""
+            toast(self, f"{what} to {result.to_address} queued for retry{reason}.", "warning")
+        else:
+            toast(self, f"{what} to {result.to_address} failed: {result.error}", "error")
+        for screen in self.screen_stack:
+            screen.post_message(MailDelivered(result))
+
+    # -- errors -----------------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """Expected errors from any worker become toasts; bugs still end the app."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            return
+        error: Any = worker.error
+        if isinstance(error, ClientPayError):
+            error_toast(self, error)
+        elif error is not None:
+            self._handle_exception(error)
