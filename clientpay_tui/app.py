@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
-from clientpay_tui.errors import ClientPayError
 from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
 from clientpay_tui.messages import MailDelivered
-from clientpay_tui.screens.base import ClientPayScreen, call, error_toast, help_entries, toast
+from clientpay_tui.screens.base import (
+    ClientPayScreen,
+    call,
+    help_entries,
+    report_worker_error,
+    toast,
+)
 from clientpay_tui.screens.commands import PayerCommands, ScreenCommands
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.help import HelpScreen
@@ -182,14 +187,5 @@ class ClientPayApp(App[None]):
 
     # -- errors -----------------------------------------------------------------------------
 
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        """Expected errors from any worker become toasts; bugs still end the app."""
-        worker = event.worker
-        if event.state != WorkerState.ERROR:
-            return
-        error: Any = worker.error
-        if isinstance(error, ClientPayError):
-            error_toast(self, error)
-        elif error is not None:
-            self._handle_exception(error)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)

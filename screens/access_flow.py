@@ -12,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from clientpay_tui.screens.base import call
-from clientpay_tui.screens.confirm import ConfirmScreen
-
 from clientpay_tui.db.models import EmailKind
 from clientpay_tui.errors import (
     EmailChangeNeedsLoginMove,
@@ -23,6 +20,8 @@ from clientpay_tui.errors import (
     StaleEdit,
     ValidationFailed,
 )
+from clientpay_tui.screens.base import call
+from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.services.access import EmailQueued
 from clientpay_tui.widgets.formatting import only_invited
 

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
 
-from clientpay_tui.screens.session import StaffSession
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from clientpay_tui.errors import ClientPayError, PermissionDenied
+from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.context import Permission
 from clientpay_tui.text import one_line
 
@@ -33,6 +34,20 @@ def toast(app: App[Any], message: object, severity: Severity = "information") ->
 def error_toast(app: App[Any], error: ClientPayError) -> None:
     """Expected errors from the services, as a toast (a refusal by role is a warning)."""
     toast(app, error, "warning" if isinstance(error, PermissionDenied) else "error")
+
+
+def report_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:
+    """Expected errors from a worker become toasts; anything else is a bug and ends the app.
+
+    ``Worker.StateChanged`` does not bubble, so every node that runs workers calls this.
+    """
+    if event.state != WorkerState.ERROR:
+        return
+    error = event.worker.error
+    if isinstance(error, ClientPayError):
+        error_toast(node.app, error)
+    elif error is not None:
+        node.app._handle_exception(error)
 
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -72,6 +87,9 @@ class ClientPayScreen(Screen[ResultT]):
     def has_unsaved_changes(self) -> bool:
         """Whether leaving now would lose edits (the app asks before quitting)."""
         return False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)
 
     def toast(self, message: object, severity: Severity = "information") -> None:
         toast(self.app, message, severity)

@@ -10,11 +10,11 @@ import asyncio
 from functools import partial
 from typing import Any, cast
 
-from clientpay_tui.screens.base import ClientPayScreen
-from clientpay_tui.screens.session import PayerOpener, StaffSession
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from clientpay_tui.screens.base import ClientPayScreen
+from clientpay_tui.screens.session import PayerOpener, StaffSession
 from clientpay_tui.text import printable
 
 

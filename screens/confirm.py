@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from clientpay_tui.styles import stylesheet
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,6 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
+from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
 
 

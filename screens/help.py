@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from clientpay_tui.screens.base import HelpEntry
-from clientpay_tui.styles import stylesheet
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
+
+from clientpay_tui.screens.base import HelpEntry
+from clientpay_tui.styles import stylesheet
 
 
 class HelpScreen(ModalScreen[None]):
@@ -33,19 +34,20 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Content(f"Keys: {self.help_title}"), id="help-title")
             with VerticalScroll(id="help-keys"):
                 for entry in self.entries:
-                    yield Static(self._line(entry), classes="help-line")
+                    with Horizontal(classes="help-line"):
+                        yield Static(Content(entry.key), classes="help-key")
+                        yield Static(self._text(entry), classes="help-text")
             yield Static(Content("escape or ? closes this help"), id="help-close")
         yield Footer(compact=True)
 
     @staticmethod
-    def _line(entry: HelpEntry) -> Content:
-        key = Content.styled(f"{entry.key:>9}", "bold $text-accent")
-        text = Content(f"  {entry.description}")
+    def _text(entry: HelpEntry) -> Content:
+        text = Content(entry.description)
         if entry.note:
-            return Content.assemble(
-                key, text.stylize("dim"), Content(f"\n{'':>11}{entry.note}").stylize("$warning")
-            )
-        return Content.assemble(key, text)
+            # The key is off for this staff member: say so, and why.
+            note = Content(f"\n{entry.note}").stylize("$text-warning")
+            return Content.assemble(text.stylize("dim"), note)
+        return text
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -7,9 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from clientpay_tui.screens.base import ClientPayScreen, call
-from clientpay_tui.screens.session import CapturedMessage, StaffSession
-from clientpay_tui.styles import stylesheet
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,9 +17,12 @@ from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPan
 
 from clientpay_tui.db.models import EmailStatus
 from clientpay_tui.messages import MailDelivered
+from clientpay_tui.screens.base import ClientPayScreen, call
+from clientpay_tui.screens.session import CapturedMessage, StaffSession
 from clientpay_tui.services.context import Actor, Permission
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.outbox import OutboxRow
+from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
 from clientpay_tui.widgets.formatting import EMAIL_KINDS, stamp
 from clientpay_tui.widgets.paged_table import Column, ListSource, PagedTable
@@ -40,7 +40,7 @@ OUTBOX_COLUMNS: list[Column[OutboxRow]] = [
 ]
 CAPTURED_COLUMNS: list[Column[CapturedMessage]] = [
     Column("Received", lambda m: stamp(m.date), width=16),
-    Column("To", lambda m: m.recipients, ratio=2),
+    Column("To", lambda m: m.to, ratio=2),
     Column("Subject", lambda m: m.subject, ratio=3),
 ]
 
@@ -63,17 +63,20 @@ class OutboxSource:
 
 
 def describe(email: OutboxRow | None) -> Content:
+    """The highlighted email in full, most useful lines first."""
     if email is None:
         return Content("")
+    when = (
+        f"Sent {stamp(email.sent_at)} UTC"
+        if email.sent_at
+        else f"Next attempt {stamp(email.next_attempt_at)} UTC"
+    )
     lines = [
         f"Subject: {email.subject}",
-        f"To: {email.to_name} <{email.to_address}>   Message-ID: {email.message_id}",
-        f"Sent: {stamp(email.sent_at)} UTC"
-        if email.sent_at
-        else f"Next attempt: {stamp(email.next_attempt_at)} UTC",
+        f"To: {email.to_name} <{email.to_address}>",
+        f"Last error: {email.last_error}" if email.last_error else when,
+        f"{when} · Message-ID {email.message_id}" if email.last_error else email.message_id,
     ]
-    if email.last_error:
-        lines.append(f"Last error: {email.last_error}")
     return Content(printable("\n".join(lines), multiline=True))
 
 
@@ -179,7 +182,7 @@ class MailScreen(ClientPayScreen[None]):
             ""
             if message is None
             else (
-                f"From: {message.sender}\nTo: {message.recipients}\nSubject: {message.subject}\n\n"
+                f"From: {message.sender}\nTo: {message.to}\nSubject: {message.subject}\n\n"
                 f"{message.text}"
             )
         )

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Button, Footer, Header, Switch, TabbedContent, TabPane, Tabs
+
+from clientpay_tui.db.models import IntegrationName
+from clientpay_tui.messages import MailDelivered
 from clientpay_tui.screens import access_flow
 from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.confirm import ConfirmScreen
@@ -17,16 +24,9 @@ from clientpay_tui.screens.payer_tabs import (
     show_tabs,
 )
 from clientpay_tui.screens.session import StaffSession
-from clientpay_tui.styles import stylesheet
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.widgets import Button, Footer, Header, Switch, TabbedContent, TabPane, Tabs
-
-from clientpay_tui.db.models import IntegrationName
-from clientpay_tui.messages import MailDelivered
 from clientpay_tui.services.context import Permission
 from clientpay_tui.services.payers import PayerDetail
+from clientpay_tui.styles import stylesheet
 from clientpay_tui.widgets.formatting import only_invited
 
 
@@ -81,6 +81,8 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         self.connect = page.connect
         self.info = PayerInfoPane(page.detail, id="info")
         self.panes: dict[str, DataPane[Any]] = {}
+        self.tabs_loaded = False
+        """The read-only tabs show the latest load (tests and benchmarks wait for it)."""
 
     @property
     def now(self) -> Any:
@@ -158,8 +160,10 @@ class PayerDetailsScreen(ClientPayScreen[None]):
 
     @work(group="payer-tabs", exclusive=True, exit_on_error=False)
     async def _load_tabs(self) -> None:
+        self.tabs_loaded = False
         data = await call(load_tabs, self.session, self.detail.id, self.connect)
         show_tabs(self.panes, data)
+        self.tabs_loaded = True
 
     # -- actions ----------------------------------------------------------------------------
 

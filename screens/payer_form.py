@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from clientpay_tui.screens.base import ClientPayScreen, call
-from clientpay_tui.screens.confirm import ConfirmScreen
-from clientpay_tui.styles import stylesheet
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,8 +12,11 @@ from textual.content import Content
 from textual.widgets import Button, Footer, Header, Input, Label, Static, TextArea
 
 from clientpay_tui.errors import ValidationFailed
+from clientpay_tui.screens.base import ClientPayScreen, call
+from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.services.context import Permission
 from clientpay_tui.services.payers import PayerForm
+from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
 
 

@@ -7,11 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
-from clientpay_tui.screens.base import ClientPayScreen
-from clientpay_tui.screens.mail import MailScreen
-from clientpay_tui.screens.payer_form import NewPayerScreen
-from clientpay_tui.screens.session import PayerOpener, StaffSession
-from clientpay_tui.styles import stylesheet
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -19,9 +14,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Label
 
+from clientpay_tui.screens.base import ClientPayScreen
+from clientpay_tui.screens.mail import MailScreen
+from clientpay_tui.screens.payer_form import NewPayerScreen
+from clientpay_tui.screens.session import PayerOpener, StaffSession
 from clientpay_tui.services.context import Actor, Permission
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.payers import AccessStatus, PayerRow
+from clientpay_tui.styles import stylesheet
 from clientpay_tui.widgets.paged_table import Column, PagedTable
 
 STATUS_STYLE = {

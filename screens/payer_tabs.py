@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from clientpay_tui.screens.session import StaffSession
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
+from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.associations import AssociationRow
 from clientpay_tui.services.audit import AuditEntry
 from clientpay_tui.services.preview import PortalView, TransactionView, VisibleInvoice, WalletView

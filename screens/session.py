@@ -20,7 +20,7 @@ class CapturedMessage:
     """One email caught by the demo's local mail server, for the Mail screen."""
 
     sender: str
-    recipients: str
+    to: str
     subject: str
     date: datetime | None
     text: str

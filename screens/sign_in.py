@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from clientpay_tui.screens.base import call
-from clientpay_tui.styles import stylesheet
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,8 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from clientpay_tui.errors import AccountLocked, AuthenticationFailed, DatabaseError
+from clientpay_tui.screens.base import call
 from clientpay_tui.services.context import Actor
 from clientpay_tui.services.facade import Services
+from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
 
 

@@ -28,9 +28,10 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
-from clientpay_tui.text import printable
+from clientpay_tui.errors import ClientPayError
+from clientpay_tui.text import one_line, printable
 
 RowT = TypeVar("RowT")
 RowT_co = TypeVar("RowT_co", covariant=True)
@@ -317,6 +318,16 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         self.refresh()
         if page == self.cursor_row // self.page_size:
             self._post_highlighted()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The table cannot show what failed to load: tell the staff member, keep the rows.
+        if event.state == WorkerState.ERROR and event.worker.group.startswith("paged-table"):
+            error = event.worker.error
+            if isinstance(error, ClientPayError):
+                self.notify(one_line(error), severity="error", markup=False)
+                self._fetching.clear()
+            elif error is not None:
+                self.app._handle_exception(error)
 
     # -- geometry ---------------------------------------------------------------------------
 
