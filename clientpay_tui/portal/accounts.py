@@ -87,7 +87,11 @@ class PortalAccounts(PortalPart):
                     f"{login.locked_until:%H:%M} UTC",
                     login.id,
                 )
-            elif not ok or login.password_hash != stored:
+            elif not ok or (
+                # Changed since it was read (a reset, or another sign-in's rehash): check again.
+                login.password_hash != stored
+                and not passwords.verify_password(login.password_hash, password)
+            ):
                 locked = lockout.record_failure(login, LockoutPolicy.from_settings(settings), now)
                 audit.record_for_login(
                     session,
