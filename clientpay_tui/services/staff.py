@@ -126,7 +126,7 @@ class StaffService:
             stored_hash = staff.password_hash if staff else None
         ok = passwords.verify_password(stored_hash, password)  # slow: outside the transaction
         now = self.ctx.clock()
-        failure = AuthenticationFailed("Wrong username or password.")
+        error: AuthenticationFailed = AuthenticationFailed("Wrong username or password.")
         with self.ctx.db.write() as session:
             staff = session.scalars(
                 select(Staff).where(Staff.username == name).with_for_update()
@@ -135,23 +135,21 @@ class StaffService:
                 audit.record(
                     session, now, "unknown", "staff.sign_in_failed", f"Unknown user {name!r}"
                 )
-                raise failure
-            if lockout.is_locked(staff, now):
+            elif lockout.is_locked(staff, now):
                 assert staff.locked_until is not None
-                raise AccountLocked(staff.locked_until)
-            if staff.disabled:
+                error = AccountLocked(staff.locked_until)
+            elif staff.disabled:
                 audit.record(
                     session, now, staff.username, "staff.sign_in_failed", "Account disabled"
                 )
-                raise AuthenticationFailed("This staff account is disabled.")
-            if not ok:
-                locked = None
+                error = AuthenticationFailed("This staff account is disabled.")
+            elif not ok:
                 if lockout.record_failure(staff, LockoutPolicy.from_settings(settings), now):
                     assert staff.locked_until is not None
                     audit.record(
                         session, now, staff.username, "staff.locked", "Locked after failed sign-ins"
                     )
-                    locked = AccountLocked(staff.locked_until)
+                    error = AccountLocked(staff.locked_until)
                 audit.record(session, now, staff.username, "staff.sign_in_failed", "Wrong password")
             else:
                 lockout.clear(staff)
@@ -160,8 +158,8 @@ class StaffService:
                     staff.password_hash = passwords.hash_password(password)
                 audit.record(session, now, staff.username, "staff.sign_in", "Signed in")
                 return Actor(username=staff.username, role=staff.role, staff_id=staff.id)
-        # Raised after the commit, so the failure count and the lock are kept.
-        raise locked or failure
+        # Raised after the commit, so failed attempts, the lock and their audit events are kept.
+        raise error
 
     @staticmethod
     def _get(session: Session, username: str) -> Staff:
