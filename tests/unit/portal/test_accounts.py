@@ -275,3 +275,16 @@ def test_known_and_unknown_addresses_take_the_same_time(services, active, clock)
         ratio = max(medians[known], medians[unknown]) / min(medians[known], medians[unknown])
         assert ratio < 1.25, medians
     assert min(medians.values()) >= portal.accounts.floor_seconds * 1000
+
+
+def test_refused_staff_sign_ins_stay_in_the_audit_log(services, admin):
+    services.staff.add(admin, "frank", Role.AGENT, "correct horse battery")
+    services.staff.set_disabled(admin, "frank", True)
+    for name in ("nobody", "frank"):
+        with pytest.raises(AuthenticationFailed):
+            services.staff.sign_in(name, "correct horse battery")
+    summaries = [(e.actor, e.action, e.summary) for e in services.audit.recent(admin)[:2]]
+    assert summaries == [
+        ("frank", "staff.sign_in_failed", "Account disabled"),
+        ("unknown", "staff.sign_in_failed", "Unknown user 'nobody'"),
+    ]
