@@ -24,16 +24,22 @@ from clientpay_tui.services.facade import Services
 from clientpay_tui.services.outbox import OutboxRow
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
-from clientpay_tui.widgets.formatting import EMAIL_KINDS, stamp
+from clientpay_tui.widgets.formatting import stamp
 from clientpay_tui.widgets.paged_table import Column, ListSource, PagedTable
 
 FILTERS: list[EmailStatus | None] = [None, *EmailStatus]
+SHORT_KINDS = {
+    "welcome": "Welcome",
+    "reset": "Reset",
+    "access_added": "Notice",
+    "password_changed": "Pw chg",
+}
 STATUS_STYLE = {"failed": "bold reverse", "queued": "bold", "sending": "italic", "sent": ""}
 
 OUTBOX_COLUMNS: list[Column[OutboxRow]] = [
     Column("Queued (UTC)", lambda e: stamp(e.created_at), width=16),
     Column("To", lambda e: e.to_address, ratio=3),
-    Column("Kind", lambda e: EMAIL_KINDS.get(e.kind.value, e.kind.value), width=15),
+    Column("Kind", lambda e: SHORT_KINDS.get(e.kind.value, e.kind.value), width=8),
     Column("Status", lambda e: Text(e.status.value, style=STATUS_STYLE[e.status.value]), width=7),
     Column("Tries", lambda e: str(e.attempts), width=5, justify="right"),
     Column("Last error", lambda e: e.last_error or "", ratio=2),

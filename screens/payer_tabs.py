@@ -4,11 +4,12 @@ over a :class:`PagedTable` so every table in the app reads and scrolls the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -44,15 +45,32 @@ def load_tabs(session: StaffSession, payer_id: int, connect: bool) -> TabsData:
 
 
 class DataPane(Vertical, Generic[RowT]):
-    """A summary line over a table of rows already loaded."""
+    """A summary line over a table of rows already loaded, and optionally the highlighted
+    row in full below it (for what does not fit in 80 columns)."""
 
-    def __init__(self, columns: Sequence[Column[RowT]], empty_text: str, *, id: str) -> None:
+    def __init__(
+        self,
+        columns: Sequence[Column[RowT]],
+        empty_text: str,
+        *,
+        id: str,
+        describe: Callable[[RowT], str] | None = None,
+    ) -> None:
         super().__init__(id=id, classes="data-pane")
         self.table: PagedTable[RowT] = PagedTable(columns, empty_text=empty_text)
+        self.describe = describe
 
     def compose(self) -> ComposeResult:
         yield Static("Loading…", classes="pane-summary")
         yield self.table
+        if self.describe is not None:
+            yield Static("", classes="pane-detail")
+
+    @on(PagedTable.RowHighlighted)
+    def _highlighted(self, event: PagedTable.RowHighlighted) -> None:
+        if self.describe is not None:
+            text = "" if event.row is None else self.describe(event.row)
+            self.query_one(".pane-detail", Static).update(Content(printable(text, multiline=True)))
 
     def show(self, rows: Sequence[RowT], summary: str) -> None:
         self.query_one(".pane-summary", Static).update(Content(printable(summary)))
@@ -60,15 +78,26 @@ class DataPane(Vertical, Generic[RowT]):
 
 
 def _payable(invoice: VisibleInvoice) -> Text:
-    return Text(invoice.reason, style="bold" if invoice.payable else "dim")
+    return Text("yes" if invoice.payable else "no", style="bold" if invoice.payable else "dim")
+
+
+def describe_invoice(invoice: VisibleInvoice) -> str:
+    matter = (
+        f"{invoice.matter_number} {invoice.matter_description}" if invoice.matter_number else ""
+    )
+    return (
+        f"{invoice.invoice_number} ({invoice.source.value}) {matter}\n"
+        f"Amount {money(invoice.amount_cents)}, balance {money(invoice.balance_cents)}: "
+        f"{invoice.reason}"
+    )
 
 
 PREVIEW_COLUMNS: list[Column[VisibleInvoice]] = [
     Column("Invoice", lambda i: i.invoice_number, width=12),
     Column("Date", lambda i: day(i.invoice_date), width=11),
-    Column("Client", lambda i: f"{i.client_number} {i.client_name}", ratio=2),
+    Column("Client", lambda i: f"{i.client_number} {i.client_name}", ratio=1),
     Column("Balance", lambda i: money(i.balance_cents), width=11, justify="right"),
-    Column("Payable?", _payable, ratio=2),
+    Column("Payable", _payable, width=7),
 ]
 ASSOCIATION_COLUMNS: list[Column[AssociationRow]] = [
     Column("Level", lambda a: a.level.value, width=7),
@@ -110,7 +139,12 @@ def detail_panes() -> dict[str, tuple[str, DataPane[Any]]]:
     return {
         "preview": (
             "Portal preview",
-            DataPane(PREVIEW_COLUMNS, "No invoices are visible.", id="preview-pane"),
+            DataPane(
+                PREVIEW_COLUMNS,
+                "No invoices are visible.",
+                id="preview-pane",
+                describe=describe_invoice,
+            ),
         ),
         "wallets": ("Wallets", DataPane(WALLET_COLUMNS, "No wallets.", id="wallets-pane")),
         "transactions": (

@@ -1,0 +1,151 @@
+"""End to end: the installed ``clientpay-tui`` in a real pseudo-terminal at 80x24, driven by
+keystrokes, sending through a real SMTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import select
+
+from clientpay_tui.config import load_settings
+from clientpay_tui.db import schema
+from clientpay_tui.db.engine import Database
+from clientpay_tui.db.models import AccessToken, EmailStatus, OutboxEmail, Role
+from clientpay_tui.services.context import command_line_actor
+from clientpay_tui.services.facade import Services
+from clientpay_tui.services.payers import PayerForm
+from tests.e2e.terminal import Terminal, environment, installed_command
+
+PASSWORD = "correct horse battery"
+
+
+class Inbox:
+    """An aiosmtpd server on 127.0.0.1 in its own thread, keeping what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+
+        async def start() -> None:
+            server = await self._loop.create_server(
+                lambda: SMTP(self, hostname="inbox.test", loop=self._loop), "127.0.0.1", 0
+            )
+            self.port = server.sockets[0].getsockname()[1]
+            self._ready.set()
+
+        self._loop.run_until_complete(start())
+        self._loop.run_forever()
+
+    def __enter__(self) -> Inbox:
+        self._thread.start()
+        assert self._ready.wait(5)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    def wait(self, count: int, seconds: float = 15.0) -> None:
+        deadline = time.monotonic() + seconds
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    with Inbox() as server:
+        yield server
+
+
+@pytest.fixture
+def firm_database(tmp_path: Path) -> str:
+    """A database as an administrator would set it up with the command line."""
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    settings = load_settings(database_url=url)
+    db = Database(url)
+    schema.upgrade(db)
+    services = Services(db, settings)
+    admin = command_line_actor("e2e")
+    services.staff.add(admin, "sam", Role.STAFF, PASSWORD)
+    services.payers.create(admin, PayerForm(name="Ada Lovelace", email="ada@example.com"))
+    services.payers.create(admin, PayerForm(name="Barbara Liskov", email="barbara@example.com"))
+    db.dispose()
+    return url
+
+
+@pytest.mark.slow
+def test_sign_in_search_grant_and_the_welcome_email_arrives(
+    tmp_path: Path, firm_database: str, inbox: Inbox
+) -> None:
+    pytest.importorskip("clientpay_tui.mail.sender", reason="the SMTP sender has not landed")
+    env = environment(
+        tmp_path,
+        database_url=firm_database,
+        smtp_host="127.0.0.1",
+        smtp_port=str(inbox.port),
+        smtp_security="none",
+        portal_url="https://portal.e2e.test",
+        mail_from="Firm <billing@firm.test>",
+        firm_name="E2E & Partners",
+    )
+    terminal = Terminal([installed_command()], env, tmp_path)
+    try:
+        terminal.wait_for("Sign in to E2E & Partners")
+        terminal.press("sam", "enter", PASSWORD, "enter")
+        screen = terminal.wait_for("2 payers")
+        assert "sam (staff)" in screen
+        terminal.press("/", "lisk")
+        terminal.wait_for("1 payer")
+        terminal.press("enter")
+        terminal.wait_for("Login Access")
+        terminal.wait_for("None: switch on to invite")
+        terminal.press("l")
+        screen = terminal.wait_for("Grant login access")
+        assert "barbara@example.com" in screen
+        terminal.press("y")
+        terminal.wait_for("Invited on")
+        inbox.wait(1)
+        terminal.wait_for("sent to barbara@example.com")
+        terminal.press("ctrl+q")
+        assert terminal.wait_exit() == 0
+    finally:
+        if terminal.child.isalive():
+            terminal.child.terminate(force=True)
+
+    [message] = inbox.messages
+    assert message["To"].addresses[0].addr_spec == "barbara@example.com"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    link = next(word for word in body.split() if word.startswith("https://portal.e2e.test/"))
+    token = parse_qs(urlparse(link).query)["token"][0]
+    db = Database(firm_database)
+    with db.read() as session:
+        stored = session.scalar(
+            select(AccessToken).where(
+                AccessToken.token_hash == hashlib.sha256(token.encode()).hexdigest()
+            )
+        )
+        assert stored is not None and stored.used_at is None
+        sent = session.scalars(select(OutboxEmail)).one()
+        assert sent.status == EmailStatus.SENT
+    db.dispose()
