@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.lazy import Lazy
 from textual.widgets import Button, Footer, Header, Switch, TabbedContent, TabPane, Tabs
 
 from clientpay_tui.db.models import IntegrationName
@@ -98,11 +99,12 @@ class PayerDetailsScreen(ClientPayScreen[None]):
                 pane = associations_pane()
                 self.panes["associations"] = pane
                 with TabPane("Associations", id="associations-tab"):
-                    yield pane
+                    yield Lazy(pane)
             for key, (title, pane) in detail_panes().items():
                 self.panes[key] = pane
                 with TabPane(title, id=f"{key}-tab"):
-                    yield pane
+                    # Hidden at first: mounted after the first paint, so the payer shows sooner.
+                    yield Lazy(pane)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -59,6 +59,7 @@ class DataPane(Vertical, Generic[RowT]):
         super().__init__(id=id, classes="data-pane")
         self.table: PagedTable[RowT] = PagedTable(columns, empty_text=empty_text)
         self.describe = describe
+        self._shown: tuple[Sequence[RowT], str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Loading…", classes="pane-summary")
@@ -73,6 +74,18 @@ class DataPane(Vertical, Generic[RowT]):
             self.query_one(".pane-detail", Static).update(Content(printable(text, multiline=True)))
 
     def show(self, rows: Sequence[RowT], summary: str) -> None:
+        """Show loaded rows (kept until mounted: panes of hidden tabs mount lazily)."""
+        self._shown = (rows, summary)
+        if self.is_mounted:
+            self._apply()
+
+    def on_mount(self) -> None:
+        self._apply()
+
+    def _apply(self) -> None:
+        if self._shown is None:
+            return
+        rows, summary = self._shown
         self.query_one(".pane-summary", Static).update(Content(printable(summary)))
         self.table.load(ListSource(rows))
 
