@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App
@@ -78,6 +79,7 @@ class ClientPayApp(App[None]):
         self.captured_mail = captured_mail
         self.handle_sighup = handle_sighup
         self.session: StaffSession | None = None
+        self._previous_sighup: Any = signal.SIG_DFL
         self.title = f"ClientPay · {printable(services.settings.firm_name)}"
         self.register_theme(DARK)
         self.register_theme(LIGHT)
@@ -87,7 +89,9 @@ class ClientPayApp(App[None]):
 
     def on_mount(self) -> None:
         if self.handle_sighup:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+            # A plain handler, not loop.add_signal_handler: it must run before Textual's
+            # SIGCONT handler, which the kernel triggers together with SIGHUP (see _hang_up).
+            self._previous_sighup = signal.signal(signal.SIGHUP, self._hang_up)
         if self.mailer is not None:
             self.run_worker(self._deliver(self.mailer), name="mailer", group="mailer")
         if self.initial_actor is not None:
@@ -97,11 +101,23 @@ class ClientPayApp(App[None]):
 
     def on_unmount(self) -> None:
         if self.handle_sighup:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            signal.signal(signal.SIGHUP, self._previous_sighup)
 
-    def _hang_up(self) -> None:
-        # The terminal is gone: there is nobody to ask about unsaved edits.
-        self.exit(return_code=129)
+    def _hang_up(self, _signum: int, _frame: object) -> None:
+        """The terminal went away (a dropped SSH connection): end cleanly, now.
+
+        A hang-up brings SIGCONT too, and Textual's SIGCONT handler would re-enter
+        application mode on the dead terminal and block on its output queue; pending Python
+        signal handlers run in signal-number order, so ignoring SIGCONT here comes first.
+        Output then goes to /dev/null so that restoring the terminal cannot block or fail.
+        There is nobody left to ask about unsaved edits.
+        """
+        signal.signal(signal.SIGCONT, signal.SIG_IGN)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        asyncio.get_running_loop().call_soon_threadsafe(self.exit, None, 129)
 
     def start_session(self, actor: Actor) -> None:
         """Everything after sign-in runs as ``actor``."""

@@ -197,10 +197,16 @@ class PayerDetailsScreen(ClientPayScreen[None]):
             await access_flow.save(self)
 
     def action_add_associations(self) -> None:
+        """``a``: where the add-associations screen (issue 5) plugs in, as
+        ``self.app.push_screen(AddAssociationsScreen(self.session, self.detail.id),
+        self.associations_changed)``. Only reachable while Connect is enabled."""
         if self.refuse("add_associations"):
             return
-        # The add-associations screen belongs to the next issue; this is its entry point.
-        self.toast("Adding associations is not available yet.", "warning")
+        self.toast("Adding associations is not available in this version yet.", "warning")
+
+    def associations_changed(self, _result: object = None) -> None:
+        """Associations were added or removed: refresh the tabs that show them."""
+        self._load_tabs()
 
     @work(group="leave", exclusive=True, exit_on_error=False)
     async def action_back(self) -> None:

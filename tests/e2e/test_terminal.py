@@ -149,3 +149,16 @@ def test_sign_in_search_grant_and_the_welcome_email_arrives(
         sent = session.scalars(select(OutboxEmail)).one()
         assert sent.status == EmailStatus.SENT
     db.dispose()
+
+
+@pytest.mark.slow
+def test_a_dropped_connection_ends_the_app_cleanly(tmp_path: Path, firm_database: str) -> None:
+    env = environment(tmp_path, database_url=firm_database)
+    terminal = Terminal([installed_command()], env, tmp_path)
+    terminal.wait_for("Sign in to")
+    terminal.press("sam")
+    # The SSH session goes away: the terminal closes and the kernel sends SIGHUP.
+    terminal.child.ptyproc.delayafterclose = 3.0  # time to exit before pexpect kills it
+    terminal.child.close(force=False)
+    assert terminal.child.signalstatus is None, "killed by the signal instead of exiting"
+    assert terminal.child.exitstatus == 129
