@@ -138,19 +138,30 @@ def record(
     Returns:
         The ids whose claim had been taken over by another sender (their result is not stored).
     """
+    mine = (OutboxEmail.status == EmailStatus.SENDING, OutboxEmail.claimed_by == sender)
+    sent = [r.email_id for r in results if r.outcome is Outcome.SENT]
     lost: set[int] = set()
     with db.write() as session:
+        if sent:  # the common case, in one statement
+            stored = session.scalars(
+                update(OutboxEmail)
+                .where(OutboxEmail.id.in_(sent), *mine)
+                .values(
+                    status=EmailStatus.SENT,
+                    sent_at=now,
+                    last_error=None,
+                    body_text=None,
+                    body_html=None,
+                )
+                .returning(OutboxEmail.id)
+                .execution_options(synchronize_session=False)
+            )
+            lost.update(set(sent) - set(stored))
         for result in results:
             values: dict[str, object]
             if result.outcome is Outcome.SENT:
-                values = {
-                    "status": EmailStatus.SENT,
-                    "sent_at": now,
-                    "last_error": None,
-                    "body_text": None,
-                    "body_html": None,
-                }
-            elif result.outcome is Outcome.RETRY:
+                continue
+            if result.outcome is Outcome.RETRY:
                 assert result.next_attempt_at is not None
                 values = {
                     "status": EmailStatus.QUEUED,
@@ -161,11 +172,7 @@ def record(
                 values = {"status": EmailStatus.FAILED, "last_error": result.error}
             updated = session.execute(
                 update(OutboxEmail)
-                .where(
-                    OutboxEmail.id == result.email_id,
-                    OutboxEmail.status == EmailStatus.SENDING,
-                    OutboxEmail.claimed_by == sender,
-                )
+                .where(OutboxEmail.id == result.email_id, *mine)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )

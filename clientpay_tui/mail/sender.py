@@ -24,7 +24,6 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
 
 from clientpay_tui.config import Settings
 from clientpay_tui.db.engine import Database
@@ -34,12 +33,10 @@ from clientpay_tui.mail import claims
 from clientpay_tui.mail.claims import ClaimedEmail
 from clientpay_tui.mail.delivery import DeliveryResult, Outcome
 from clientpay_tui.mail.message import build_message, parse_mail_from
+from clientpay_tui.mail.recorder import ResultCallback, ResultRecorder, in_thread
 from clientpay_tui.mail.smtp import SendError, SmtpConnection
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-ResultCallback = Callable[[DeliveryResult], None]
 
 
 def default_sender_name() -> str:
@@ -177,7 +174,7 @@ class SmtpSender:
         else:
             self._paused_until = None
             try:
-                due = await _in_thread(lambda: claims.next_due(self._db, timeout=self._timeout))
+                due = await in_thread(lambda: claims.next_due(self._db, timeout=self._timeout))
             except DatabaseError as error:
                 log.warning("mail sender %s: %s", self.name, error)
                 due = None
@@ -188,13 +185,15 @@ class SmtpSender:
 
     async def _pass(self, report: ResultCallback) -> None:
         """Claim and send batches until nothing is due, the server fails, or stop()."""
-        async with SmtpConnection(self._settings) as smtp:
-            while not self._stopping.is_set():
-                batch = await self._claim()
-                if not batch:
-                    return
-                if not await self._send_batch(smtp, batch, report):
-                    return
+        recorder = ResultRecorder(self._store, report)
+        try:
+            async with SmtpConnection(self._settings) as smtp:
+                while not self._stopping.is_set():
+                    batch = await self._claim()
+                    if not batch or not await self._send_batch(smtp, batch, recorder):
+                        break
+        finally:
+            await recorder.drain()
 
     async def _claim(self) -> list[ClaimedEmail]:
         now = self._clock()
@@ -211,36 +210,31 @@ class SmtpSender:
         def undo(claimed: list[ClaimedEmail]) -> None:
             claims.release(self._db, (email.id for email in claimed), sender=self.name)
 
-        return await _in_thread(claim, undo=undo)
+        return await in_thread(claim, undo=undo)
 
     async def _send_batch(
-        self, smtp: SmtpConnection, batch: list[ClaimedEmail], report: ResultCallback
+        self, smtp: SmtpConnection, batch: list[ClaimedEmail], recorder: ResultRecorder
     ) -> bool:
         """Send each email of ``batch``; False when the server could not be reached."""
-        held = {email.id: email for email in batch}  # claimed, no result stored yet
+        held = {email.id: email for email in batch}  # claimed, and no result yet
         try:
             for email in batch:
                 if self._stopping.is_set():
                     break
                 result, error = await self._attempt(smtp, email)
-                session_failed = error is not None and error.session
-                if session_failed:
-                    # Nothing gets through now: every email of the batch waits alike.
-                    assert error is not None
-                    results = [self._failed(other, error) for other in batch if other.id in held]
-                else:
-                    results = [result]
-                await self._record(results)
-                for done in results:
-                    held.pop(done.email_id, None)
-                    _report(report, done)
-                if session_failed:
-                    # Until the first retry is due, only a poke() tries the server again.
+                if error is not None and error.session:
+                    # Nothing gets through now: every email of the batch waits alike, and
+                    # until the first retry is due only a poke() tries the server again.
+                    for other in held.values():
+                        recorder.add(self._failed(other, error))
+                    held.clear()
                     self._paused_until = result.next_attempt_at
                     return False
+                del held[email.id]
+                recorder.add(result)
         finally:
             if held:
-                await _in_thread(lambda: claims.release(self._db, held, sender=self.name))
+                await in_thread(lambda: claims.release(self._db, held, sender=self.name))
         return True
 
     async def _attempt(
@@ -270,9 +264,9 @@ class SmtpSender:
         retry_at = self._clock() + claims.backoff(email.attempts)
         return _result(email, Outcome.RETRY, str(error), retry_at)
 
-    async def _record(self, results: list[DeliveryResult]) -> None:
-        now = self._clock()
-        lost = await _in_thread(lambda: claims.record(self._db, results, sender=self.name, now=now))
+    def _store(self, results: list[DeliveryResult]) -> None:
+        """Store a batch of results (in a thread, from :class:`ResultRecorder`)."""
+        lost = claims.record(self._db, results, sender=self.name, now=self._clock())
         for email_id in lost:
             log.warning(
                 "mail sender %s: email %s was taken over by another sender after its claim "
@@ -297,37 +291,3 @@ def _result(
         error=error,
         next_attempt_at=next_attempt_at,
     )
-
-
-def _report(report: ResultCallback, result: DeliveryResult) -> None:
-    try:
-        report(result)
-    except Exception:  # the UI's problem must not stop delivery
-        log.exception("mail sender: the result callback failed for email %s", result.email_id)
-
-
-async def _in_thread(func: Callable[[], T], *, undo: Callable[[T], object] | None = None) -> T:
-    """Run a blocking database call in a thread and see it through to its end.
-
-    If the awaiting task is cancelled meanwhile, the call still completes, so the database is
-    in a known state; ``undo`` (if given) then takes its effect back, and the cancellation goes
-    on. Without this, a cancelled claim would leave emails claimed by nobody until the claim
-    times out.
-    """
-    future = asyncio.ensure_future(asyncio.to_thread(func))
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        await _wait_through_cancellation(future)
-        if undo is not None and not future.cancelled() and future.exception() is None:
-            result = future.result()
-            await _wait_through_cancellation(asyncio.ensure_future(asyncio.to_thread(undo, result)))
-        raise
-
-
-async def _wait_through_cancellation(future: asyncio.Future[Any]) -> None:
-    while not future.done():
-        try:
-            await asyncio.wait({future})
-        except asyncio.CancelledError:
-            continue

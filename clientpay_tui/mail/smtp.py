@@ -13,6 +13,7 @@ Failures are sorted into three kinds, because they call for different handling:
 
 from __future__ import annotations
 
+from email import policy
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -97,9 +98,14 @@ class SmtpConnection:
             SendError: the server did not accept it; see the module docstring for the kinds.
         """
         client = await self._connected()
+        # Flattened here rather than by send_message, which copies the whole message first to
+        # drop Bcc (there is none). The bodies are 7-bit (see message.py), so only a non-ASCII
+        # address needs SMTPUTF8; sendmail refuses that cleanly if the server lacks it.
+        utf8 = not (sender + recipient).isascii()
+        data = message.as_bytes(policy=policy.SMTPUTF8 if utf8 else message.policy)
         try:
-            refused, reply = await client.send_message(
-                message, sender=sender, recipients=[recipient]
+            refused, reply = await client.sendmail(
+                sender, [recipient], data, mail_options=["SMTPUTF8"] if utf8 else []
             )
         except aiosmtplib.SMTPRecipientsRefused as error:
             first = error.recipients[0]
