@@ -1,9 +1,17 @@
 """Build the MIME message for one outbox email with the standard :mod:`email` package.
 
 Headers go through :mod:`email.headerregistry` with the ``SMTP`` policy: a display name is
-quoted or encoded (RFC 2047) as needed, and CR, LF and other control characters are turned into
-spaces before they get there, so a payer's name can never add a header or break one. Bodies are
-7-bit (plain ASCII) or quoted-printable, so no server needs 8BITMIME or SMTPUTF8 for them.
+quoted or encoded (RFC 2047) as needed. Two things are done first, so that a payer's name can
+never add a header or break one:
+
+- control characters, CR and LF included, become spaces;
+- ``=?`` becomes ``= ?``. The header parser decodes RFC 2047 encoded words it finds in what it
+  is given, and Python before 3.11.10 then writes a decoded CR LF out as it is (CVE-2024-6923):
+  a name such as ``=?utf-8?q?Eve=0D=0ABcc:_x@evil.example?=`` would add a header.
+
+:func:`flatten` then checks the generated header block line by line, as newer Pythons do with
+``verify_generated_headers``. Bodies are 7-bit (plain ASCII) or quoted-printable, so no server
+needs 8BITMIME for them.
 """
 
 from __future__ import annotations
@@ -19,6 +27,17 @@ from clientpay_tui.mail.claims import ClaimedEmail
 from clientpay_tui.text import clean_text
 
 MAX_NAME = 200
+HEADERS = (
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Auto-Submitted",
+    "MIME-Version",
+    "Content-Type",
+)
+"""Every header :func:`build_message` writes, and the only ones :func:`flatten` lets out."""
 
 
 class _HeaderRegistry(HeaderRegistry):
@@ -33,6 +52,8 @@ class _HeaderRegistry(HeaderRegistry):
 
 POLICY = policy.SMTP.clone(header_factory=_HeaderRegistry())
 """``SMTP`` (CRLF line ends, RFC 2047 encoded words for non-ASCII), with cached header classes."""
+POLICY_UTF8 = POLICY.clone(utf8=True)
+"""The same with raw UTF-8 headers, for a server that takes SMTPUTF8."""
 
 
 def parse_mail_from(value: str) -> Address:
@@ -71,9 +92,9 @@ def build_message(email: ClaimedEmail, *, sender: Address, date: datetime) -> Em
     message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = Address(
-        display_name=clean_text(email.to_name)[:MAX_NAME], addr_spec=email.to_address
+        display_name=_one_line(email.to_name)[:MAX_NAME], addr_spec=email.to_address
     )
-    message["Subject"] = clean_text(email.subject)
+    message["Subject"] = _one_line(email.subject)
     message["Date"] = date
     message["Message-ID"] = email.message_id
     # RFC 3834: an automatic message; vacation responders should not answer it.
@@ -83,6 +104,37 @@ def build_message(email: ClaimedEmail, *, sender: Address, date: datetime) -> Em
         email.body_html, subtype="html", cte=_transfer_encoding(email.body_html)
     )
     return message
+
+
+def flatten(message: EmailMessage, *, utf8: bool = False) -> bytes:
+    """The bytes to send, once the header block is checked to hold only :data:`HEADERS`.
+
+    Args:
+        message: from :func:`build_message`.
+        utf8: the server takes SMTPUTF8 and an address needs it; headers may be raw UTF-8.
+
+    Raises:
+        ValueError: a header line that :func:`build_message` did not write (never expected:
+            this is the last line of defence against header injection).
+    """
+    data = message.as_bytes(policy=POLICY_UTF8 if utf8 else POLICY)
+    head = data.split(b"\r\n\r\n", 1)[0]
+    if b"\r" in head.replace(b"\r\n", b"") or b"\n" in head.replace(b"\r\n", b""):
+        raise ValueError("a header holds a bare CR or LF")
+    names = [
+        line.partition(b":")[0].decode("ascii", "replace")
+        for line in head.split(b"\r\n")
+        if line[:1] not in (b" ", b"\t")
+    ]
+    if sorted(names) != sorted(HEADERS):
+        raise ValueError(f"unexpected header lines: {sorted(set(names) - set(HEADERS))}")
+    return data
+
+
+def _one_line(value: str) -> str:
+    # No control characters (CR and LF become spaces), runs of spaces become one as a reader's
+    # parser would make them anyway, and nothing the parser could take for an encoded word.
+    return " ".join(clean_text(value).split()).replace("=?", "= ?")
 
 
 def _transfer_encoding(body: str) -> str:

@@ -2,8 +2,9 @@
 
 Failures are sorted into three kinds, because they call for different handling:
 
-- *session* failures (cannot connect, TLS, EHLO or login refused, timeout while connecting)
-  say nothing about the email: every email waiting for this server would fail the same way.
+- *session* failures (cannot connect, TLS, EHLO or login refused, timeout while connecting,
+  our sender address refused) say nothing about the email: every email waiting for this server
+  would fail the same way.
   They are temporary, so a server that comes back or a corrected setting delivers the queue.
 - *temporary* failures of one email (a 4xx reply, a timeout or dropped connection mid-way):
   retried later.
@@ -13,12 +14,12 @@ Failures are sorted into three kinds, because they call for different handling:
 
 from __future__ import annotations
 
-from email import policy
 from email.message import EmailMessage
 
 import aiosmtplib
 
 from clientpay_tui.config import Settings
+from clientpay_tui.mail.message import flatten
 from clientpay_tui.text import one_line
 
 
@@ -102,11 +103,18 @@ class SmtpConnection:
         # drop Bcc (there is none). The bodies are 7-bit (see message.py), so only a non-ASCII
         # address needs SMTPUTF8; sendmail refuses that cleanly if the server lacks it.
         utf8 = not (sender + recipient).isascii()
-        data = message.as_bytes(policy=policy.SMTPUTF8 if utf8 else message.policy)
+        data = flatten(message, utf8=utf8)
         try:
             refused, reply = await client.sendmail(
                 sender, [recipient], data, mail_options=["SMTPUTF8"] if utf8 else []
             )
+        except aiosmtplib.SMTPSenderRefused as error:
+            # Our own address refused (or "530 must start TLS / log in first"): the same for
+            # every email, so a matter of configuration; retried, not blamed on this email.
+            raise SendError(
+                f"the mail server {self.where} refused the sender {sender}: {_reply(error)}",
+                session=True,
+            ) from error
         except aiosmtplib.SMTPRecipientsRefused as error:
             first = error.recipients[0]
             raise _reply_error(first.code, first.message, "refused the recipient") from error
