@@ -63,8 +63,11 @@ class SmtpConnection:
     async def __aenter__(self) -> SmtpConnection:
         return self
 
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.close()
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        if exc_type is None:
+            await self.close()
+        else:  # cancelled or failed mid-conversation: no QUIT, the server may still be busy
+            self.drop()
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._client is not None and self._client.is_connected:
