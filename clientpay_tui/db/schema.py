@@ -97,3 +97,25 @@ def schema_drift(db: Database) -> list[object]:
             connection, opts={"include_object": include, "compare_type": True}
         )
         return list(compare_metadata(context, Base.metadata))
+
+
+def revision(message: str) -> str:
+    """Developer tool: autogenerate a new migration from the models' changes.
+
+    Migrates a throw-away SQLite database to head and compares it with the models; the new
+    revision file lands in ``clientpay_tui/db/migrations/versions``. Review it before committing
+    (search indexes are maintained by hand in migrations, see ``search_index``).
+    """
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(f"sqlite:///{Path(folder) / 'revision.db'}")
+        upgrade(db)
+        with db.engine.begin() as connection:
+            script = command.revision(
+                alembic_config(connection), message=message, autogenerate=True
+            )
+        db.dispose()
+    path = getattr(script, "path", None)
+    return str(path)
