@@ -14,6 +14,8 @@ Failures are sorted into three kinds, because they call for different handling:
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -44,7 +46,7 @@ class SmtpConnection:
         self._client: aiosmtplib.SMTP | None = None
         self.where = f"{settings.smtp_host}:{settings.smtp_port}"
 
-    def _new_client(self) -> aiosmtplib.SMTP:
+    def _new_client(self, local_hostname: str) -> aiosmtplib.SMTP:
         settings = self._settings
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         # start_tls / use_tls are always given: None would mean "upgrade only if the server
@@ -58,6 +60,7 @@ class SmtpConnection:
             use_tls=settings.smtp_security == "tls",
             start_tls=settings.smtp_security == "starttls",
             cert_bundle=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
+            local_hostname=local_hostname,
         )
 
     async def __aenter__(self) -> SmtpConnection:
@@ -73,7 +76,7 @@ class SmtpConnection:
         if self._client is not None and self._client.is_connected:
             return self._client
         self.drop()
-        client = self._new_client()
+        client = self._new_client(await _local_hostname())
         try:
             await client.connect()
         except aiosmtplib.SMTPAuthenticationError as error:
@@ -160,6 +163,17 @@ class SmtpConnection:
             await client.quit()
         except (aiosmtplib.SMTPException, OSError):
             client.close()
+
+
+_fqdn: list[str] = []
+
+
+async def _local_hostname() -> str:
+    """This host's name for EHLO, looked up once per process: ``socket.getfqdn`` can wait
+    seconds for DNS, which would otherwise delay every connection."""
+    if not _fqdn:
+        _fqdn.append(await asyncio.to_thread(socket.getfqdn))
+    return _fqdn[0]
 
 
 def _reply(error: aiosmtplib.SMTPResponseException) -> str:
