@@ -8,6 +8,9 @@ code path as production; every message is saved as an ``.eml`` file::
         ...  # run the app / the sender with these settings
     messages = list_captured(data_dir / "mail")  # newest first, for the Mail screen
 
+Inside a Textual app, ``await capture.start()`` in ``on_mount`` (or around ``app.run_async()``)
+and ``await capture.stop()`` on the way out do the same as the ``async with``.
+
 The server runs on the caller's event loop (the app's own), bound to 127.0.0.1 on a free port.
 It is started with ``loop.create_server`` rather than aiosmtpd's ``Controller``, which runs a
 second loop in a thread and binds ``::1`` by default.
@@ -77,6 +80,7 @@ class LoopbackSmtpServer:
         return protocol
 
     async def start(self) -> None:
+        """Listen on 127.0.0.1 (on a free port unless one was given; see :attr:`port`)."""
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(self._protocol, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
