@@ -48,6 +48,7 @@ class LoopbackSmtpServer:
         port: 0 for a free port (read it from :attr:`port`).
         tls_context: offer STARTTLS with this server-side context.
         require_starttls: refuse mail until the client has started TLS.
+        implicit_tls: speak TLS from the first byte (SMTPS) with this context instead.
     """
 
     def __init__(
@@ -57,12 +58,14 @@ class LoopbackSmtpServer:
         port: int = 0,
         tls_context: ssl.SSLContext | None = None,
         require_starttls: bool = False,
+        implicit_tls: ssl.SSLContext | None = None,
     ) -> None:
         self.handler = handler
         self.host = LOOPBACK
         self.port = port
         self._tls_context = tls_context
         self._require_starttls = require_starttls
+        self._implicit_tls = implicit_tls
         self._server: asyncio.Server | None = None
         self._connections: weakref.WeakSet[SMTP] = weakref.WeakSet()
 
@@ -82,7 +85,9 @@ class LoopbackSmtpServer:
     async def start(self) -> None:
         """Listen on 127.0.0.1 (on a free port unless one was given; see :attr:`port`)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self.host, self.port)
+        self._server = await loop.create_server(
+            self._protocol, self.host, self.port, ssl=self._implicit_tls
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:

@@ -49,7 +49,7 @@ class RecordingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, _server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, _session, envelope):  # type: ignore[no-untyped-def]
         self.data_started += 1
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
@@ -57,10 +57,9 @@ class RecordingHandler:
             return self.data_reply
         raw = envelope.original_content
         parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
+        tls = server.transport.get_extra_info("ssl_object") is not None
         self.messages.append(
-            Received(
-                envelope.mail_from, list(envelope.rcpt_tos), raw, parsed, session.ssl is not None
-            )
+            Received(envelope.mail_from, list(envelope.rcpt_tos), raw, parsed, tls)
         )
         return "250 OK queued"
 

@@ -40,6 +40,23 @@ async def test_starttls_with_a_trusted_private_ca_delivers_over_tls(
     assert {row.status for row in outbox_rows()} == {EmailStatus.SENT}
 
 
+async def test_implicit_tls_delivers_over_tls(
+    db, clock, tmp_path, smtp_settings, make_smtp_server, certificate_authority, queue_emails
+):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate_authority.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "firm-ca.pem"
+    certificate_authority.cert_pem.write_to_path(str(ca_file))
+    queue_emails(1)
+
+    async with make_smtp_server(implicit_tls=context) as server:
+        settings = smtp_settings(server, smtp_security="tls", smtp_ca_file=ca_file)
+        [result] = await SmtpSender(db, settings, clock=clock).deliver_due()
+
+    assert result.outcome == Outcome.SENT
+    assert [m.tls for m in server.handler.messages] == [True]
+
+
 async def test_starttls_refuses_a_certificate_nobody_trusts(
     db, clock, smtp_settings, tls_server, queue_emails, outbox_rows
 ):
