@@ -74,7 +74,7 @@ def backoff(attempts: int) -> timedelta:
 def _due(now: datetime, stale_before: datetime) -> ColumnElement[bool]:
     return or_(
         and_(OutboxEmail.status == EmailStatus.QUEUED, OutboxEmail.next_attempt_at <= now),
-        and_(OutboxEmail.status == EmailStatus.SENDING, OutboxEmail.claimed_at < stale_before),
+        and_(OutboxEmail.status == EmailStatus.SENDING, OutboxEmail.claimed_at <= stale_before),
     )
 
 
@@ -87,7 +87,7 @@ def claim(
         db: the database.
         sender: this sender's unique name, stored in ``claimed_by``.
         now: the current time; emails with ``next_attempt_at <= now`` are due.
-        stale_before: claims made before this (by a sender that died) are taken over.
+        stale_before: claims made at or before this (by a sender that died) are taken over.
         limit: the most emails to take.
     """
     due = _due(now, stale_before)

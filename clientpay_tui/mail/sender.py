@@ -107,7 +107,8 @@ class SmtpSender:
 
     def stop(self) -> None:
         """End :meth:`run` soon: the email being sent finishes, the rest of its batch is given
-        back to the queue, then ``run`` returns."""
+        back to the queue, then ``run`` returns. A stopped sender stays stopped (a stop that
+        comes before ``run`` starts is not lost)."""
         self._stopping.set()
         self._call_in_loop(self._wake.set)
 
@@ -134,7 +135,6 @@ class SmtpSender:
         attempt (from the loop's thread). Database or server trouble never ends the loop: it
         is logged and tried again."""
         self._loop = asyncio.get_running_loop()
-        self._stopping.clear()
         while not self._stopping.is_set():
             self._wake.clear()
             delay: float | None = None
