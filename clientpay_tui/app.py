@@ -13,6 +13,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker
 
+from clientpay_tui.mail.capture import CapturedMessage
 from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
 from clientpay_tui.messages import MailDelivered
 from clientpay_tui.screens.base import (
@@ -27,7 +28,7 @@ from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.help import HelpScreen
 from clientpay_tui.screens.payer_details import PayerDetailsScreen, load_payer
 from clientpay_tui.screens.payer_list import PayerListScreen
-from clientpay_tui.screens.session import CapturedMessage, StaffSession
+from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.screens.sign_in import SignInScreen
 from clientpay_tui.services.context import Actor
 from clientpay_tui.services.facade import Services

@@ -16,9 +16,10 @@ from textual.content import Content
 from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPane
 
 from clientpay_tui.db.models import EmailStatus
+from clientpay_tui.mail.capture import CapturedMessage
 from clientpay_tui.messages import MailDelivered
 from clientpay_tui.screens.base import ClientPayScreen, call
-from clientpay_tui.screens.session import CapturedMessage, StaffSession
+from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.context import Actor, Permission
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.outbox import OutboxRow
@@ -93,6 +94,7 @@ class MailScreen(ClientPayScreen[None]):
         Binding("r", "retry", "Retry failed"),
         Binding("s", "cycle_filter", "Filter status"),
         Binding("f5", "refresh", "Refresh"),
+        Binding("c", "toggle_captured", "Captured", tooltip="Outbox / captured mail (demo)"),
         Binding("escape", "back", "Back"),
     ]
     PERMISSIONS: ClassVar[dict[str, Permission]] = {"retry": Permission.SEND_RESET}
@@ -154,7 +156,18 @@ class MailScreen(ClientPayScreen[None]):
     async def _load_captured(self) -> None:
         assert self.session.captured_mail is not None
         messages = await call(self.session.captured_mail)
-        self.captured.load(ListSource(list(reversed(messages))))
+        self.captured.load(ListSource(messages))  # newest first
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_captured" and self.session.captured_mail is None:
+            return False  # only the demo captures mail
+        return super().check_action(action, parameters)
+
+    def action_toggle_captured(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        showing_outbox = tabs.active == "outbox-tab"
+        tabs.active = "captured-tab" if showing_outbox else "outbox-tab"
+        self.set_focus(self.captured if showing_outbox else self.outbox)
 
     def action_cycle_filter(self) -> None:
         self.filter_index = (self.filter_index + 1) % len(FILTERS)

@@ -161,6 +161,9 @@ class PayerListScreen(ClientPayScreen[None]):
         self._open(row)
 
     def _open(self, row: PayerRow) -> None:
+        # Back from the payer, continue in the table (where the letter keys work), even if
+        # the payer was opened from the search box.
+        self.set_focus(self.table)
         cast(PayerOpener, self.app).open_payer(row.id)
 
     def action_new_payer(self) -> None:

@@ -8,22 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
+from clientpay_tui.mail.capture import CapturedMessage
 from clientpay_tui.services.context import Actor, Permission
 from clientpay_tui.services.facade import Services
-
-
-@dataclass(frozen=True)
-class CapturedMessage:
-    """One email caught by the demo's local mail server, for the Mail screen."""
-
-    sender: str
-    to: str
-    subject: str
-    date: datetime | None
-    text: str
 
 
 def _no_mailer() -> None:

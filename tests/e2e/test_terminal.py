@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import email.policy
 import hashlib
 import threading
 import time
@@ -14,61 +13,53 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select
 
 from clientpay_tui.config import load_settings
 from clientpay_tui.db import schema
 from clientpay_tui.db.engine import Database
 from clientpay_tui.db.models import AccessToken, EmailStatus, OutboxEmail, Role
+from clientpay_tui.mail.capture import LoopbackSmtpServer
 from clientpay_tui.services.context import command_line_actor
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.payers import PayerForm
 from tests.e2e.terminal import Terminal, environment, installed_command
+from tests.unit.mail.conftest import RecordingHandler
 
 PASSWORD = "correct horse battery"
 
 
 class Inbox:
-    """An aiosmtpd server on 127.0.0.1 in its own thread, keeping what it receives."""
+    """The mail tests' recording aiosmtpd server on 127.0.0.1, on its own thread's loop
+    (this test is synchronous: it waits on the terminal)."""
 
     def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.port = 0
+        self.handler = RecordingHandler()
+        self.server = LoopbackSmtpServer(self.handler)
         self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
-    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
-        self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
-        return "250 OK"
+    @property
+    def port(self) -> int:
+        return self.server.port
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-
-        async def start() -> None:
-            server = await self._loop.create_server(
-                lambda: SMTP(self, hostname="inbox.test", loop=self._loop), "127.0.0.1", 0
-            )
-            self.port = server.sockets[0].getsockname()[1]
-            self._ready.set()
-
-        self._loop.run_until_complete(start())
-        self._loop.run_forever()
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        return [received.message for received in self.handler.messages]
 
     def __enter__(self) -> Inbox:
         self._thread.start()
-        assert self._ready.wait(5)
+        asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(5)
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
 
     def wait(self, count: int, seconds: float = 15.0) -> None:
         deadline = time.monotonic() + seconds
-        while len(self.messages) < count and time.monotonic() < deadline:
+        while len(self.handler.messages) < count and time.monotonic() < deadline:
             time.sleep(0.05)
 
 
@@ -98,7 +89,6 @@ def firm_database(tmp_path: Path) -> str:
 def test_sign_in_search_grant_and_the_welcome_email_arrives(
     tmp_path: Path, firm_database: str, inbox: Inbox
 ) -> None:
-    pytest.importorskip("clientpay_tui.mail.sender", reason="the SMTP sender has not landed")
     env = environment(
         tmp_path,
         database_url=firm_database,
