@@ -46,7 +46,7 @@ def report_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:
     error = event.worker.error
     if isinstance(error, ClientPayError):
         error_toast(node.app, error)
-    elif error is not None:
+    elif isinstance(error, Exception):
         node.app._handle_exception(error)
 
 

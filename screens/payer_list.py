@@ -93,7 +93,9 @@ class PayerListScreen(ClientPayScreen[None]):
     def __init__(self, session: StaffSession) -> None:
         super().__init__(session)
         self.searched = ""
-        self.table = PayerTable(PAYER_COLUMNS, id="payers", empty_text="No payer matches.")
+        self.table = PayerTable(
+            PAYER_COLUMNS, id="payers", empty_text="No payer matches.", page_size=50
+        )
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -7,28 +7,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from clientpay_tui.db.models import (
     AccessToken,
-    Association,
     AuditEvent,
-    Client,
     EmailKind,
     EmailStatus,
-    Invoice,
     LoginStatus,
-    Matter,
     OutboxEmail,
     Payer,
     PortalLogin,
     TokenPurpose,
 )
-from clientpay_tui.db.search_index import contains, prefix_range
 from clientpay_tui.errors import EmailChangeNeedsLoginMove, NotFound, StaleEdit, ValidationFailed
-from clientpay_tui.services import audit, validation
+from clientpay_tui.services import audit, payer_search, validation
 from clientpay_tui.services.access import AccessService
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 
@@ -159,23 +154,9 @@ class PayerService:
 
     # -- search ------------------------------------------------------------------------------
 
-    def _where(self, text: str) -> Select[tuple[int]] | None:
+    def _where(self, session: Session, text: str) -> Select[tuple[int]] | None:
         key = validation.search_key(text)
-        if not key:
-            return None
-        dialect = self.ctx.db.engine.dialect.name
-        by_text = contains(dialect, Payer.id, [Payer.sort_name, Payer.email_key], key)
-        clients = select(Client.id).where(prefix_range(Client.number_key, key))
-        by_client = select(Association.payer_id).where(
-            or_(
-                Association.client_id.in_(clients),
-                Association.matter_id.in_(select(Matter.id).where(Matter.client_id.in_(clients))),
-                Association.invoice_id.in_(
-                    select(Invoice.id).where(Invoice.client_id.in_(clients))
-                ),
-            )
-        )
-        return select(Payer.id).where(or_(by_text, Payer.id.in_(by_client)))
+        return payer_search.matching_ids(session, key) if key else None
 
     def search(
         self, actor: Actor, text: str = "", offset: int = 0, limit: int = 50
@@ -186,11 +167,18 @@ class PayerService:
         with self.ctx.db.read() as session:
             require(session, actor, Permission.VIEW)
             query = select(Payer.id, Payer.name, Payer.email, Payer.login_id)
-            where = self._where(text)
-            if where is not None:
-                query = query.where(Payer.id.in_(where))
+            key = validation.search_key(text)
+            first = (
+                payer_search.first_page_by_scan(session, key, limit) if key and not offset else None
+            )
+            if first is not None:
+                query = query.where(Payer.id.in_(first))
+            elif key:
+                query = query.where(Payer.id.in_(payer_search.matching_ids(session, key)))
             page = session.execute(
-                query.order_by(Payer.sort_name, Payer.id).offset(offset).limit(limit)
+                query.order_by(Payer.sort_name, Payer.id)
+                .offset(0 if first else offset)
+                .limit(limit)
             ).all()
             login_ids = {row.login_id for row in page if row.login_id is not None}
             logins = {
@@ -222,7 +210,7 @@ class PayerService:
         with self.ctx.db.read() as session:
             require(session, actor, Permission.VIEW)
             query = select(Payer.id)
-            where = self._where(text)
+            where = self._where(session, text)
             if where is not None:
                 query = query.where(Payer.id.in_(where))
             counted = session.scalar(

@@ -266,30 +266,65 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
             source, keep_cursor = self._pending_load
             self._pending_load = None
             cursor = self.cursor_row if keep_cursor else 0
+            # The rows are what the staff member waits for: show them as soon as their page
+            # arrives and let the count (often the slower query) follow, computed meanwhile.
+            counting = asyncio.ensure_future(asyncio.to_thread(source.count))
             first_page = cursor // self.page_size
-            count, more, rows = await asyncio.to_thread(self._count_and_fetch, source, first_page)
+            rows = await asyncio.to_thread(
+                source.fetch, first_page * self.page_size, self.page_size
+            )
+            if not rows and first_page:
+                # The cursor's page is past the end now (rows went away): go to the last one.
+                count, _more = await counting
+                cursor = max(min(cursor, count - 1), 0)
+                first_page = cursor // self.page_size
+                rows = await asyncio.to_thread(
+                    source.fetch, first_page * self.page_size, self.page_size
+                )
             if self._pending_load is not None:
+                counting.cancel()
                 continue  # superseded by a newer search before it reached the screen
-            self._generation += 1
-            pages: OrderedDict[int, Sequence[RowT]] = OrderedDict()
-            if rows:
-                pages[first_page] = rows
-            self._data = _Snapshot(source, count, more, pages, self._generation)
-            self._fetching.clear()
-            self._update_virtual_size()
-            cursor = min(cursor, max(count - 1, 0))
-            if not keep_cursor:
-                self.scroll_to(y=0, animate=False, immediate=True)
-            self.cursor_row = cursor
-            self.refresh()
-            self.post_message(self.Loaded(self, count, more))
+            end = first_page * self.page_size + len(rows)
+            complete = len(rows) < self.page_size  # the last page: the count is known
+            data = self._show_first_page(
+                source, first_page, rows, cursor, keep_cursor, end, not complete
+            )
+            if complete:
+                counting.cancel()
+                continue
+            count, more = await counting
+            if self._data is data:
+                data.count = max(count, data.count) if more else count
+                data.more = more
+                self._update_virtual_size()
+                self.cursor_row = min(self.cursor_row, max(data.count - 1, 0))
+                self.refresh()
+                self.post_message(self.Loaded(self, data.count, data.more))
 
-    def _count_and_fetch(
-        self, source: RowSource[RowT], page: int
-    ) -> tuple[int, bool, Sequence[RowT]]:
-        count, more = source.count()
-        rows = source.fetch(page * self.page_size, self.page_size) if count else []
-        return count, more, rows
+    def _show_first_page(
+        self,
+        source: RowSource[RowT],
+        first_page: int,
+        rows: Sequence[RowT],
+        cursor: int,
+        keep_cursor: bool,
+        count: int,
+        more: bool,
+    ) -> _Snapshot[RowT]:
+        self._generation += 1
+        pages: OrderedDict[int, Sequence[RowT]] = OrderedDict()
+        if rows:
+            pages[first_page] = rows
+        data = _Snapshot(source, count, more, pages, self._generation)
+        self._data = data
+        self._fetching.clear()
+        self._update_virtual_size()
+        if not keep_cursor:
+            self.scroll_to(y=0, animate=False, force=True, immediate=True)
+        self.cursor_row = min(cursor, max(count - 1, 0))
+        self.refresh()
+        self.post_message(self.Loaded(self, count, more))
+        return data
 
     def _want_page(self, page: int) -> None:
         data = self._data
@@ -326,7 +361,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
             if isinstance(error, ClientPayError):
                 self.notify(one_line(error), severity="error", markup=False)
                 self._fetching.clear()
-            elif error is not None:
+            elif isinstance(error, Exception):
                 self.app._handle_exception(error)
 
     # -- geometry ---------------------------------------------------------------------------
@@ -441,12 +476,17 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
             self.post_message(self.RowHighlighted(self, self.cursor_row, self.highlighted))
 
     def _scroll_cursor_visible(self) -> None:
+        # force=True: right after a load the scrollbars are not laid out yet, and Textual
+        # refuses to scroll a widget that shows no scrollbar (End would move the cursor to a
+        # row that never gets painted, so its page would never be fetched).
         top = int(self.scroll_offset.y)
         height = self._body_height
         if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor_row, animate=False, force=True, immediate=True)
         elif self.cursor_row >= top + height:
-            self.scroll_to(y=self.cursor_row - height + 1, animate=False, immediate=True)
+            self.scroll_to(
+                y=self.cursor_row - height + 1, animate=False, force=True, immediate=True
+            )
 
     def action_cursor(self, delta: int) -> None:
         self.cursor_row += delta

@@ -59,7 +59,7 @@ async def test_rows_come_a_page_at_a_time(make_app, staff, services, admin):
         await pilot.pause(0.3)
         assert table.cursor_row == 999
         assert table.highlighted is not None
-        assert sorted(table._data.pages) == [0, 9]
+        assert sorted(table._data.pages) == [0, 999 // table.page_size]
         await pilot.press("home", "down", "down")
         assert table.cursor_row == 2
 
@@ -75,3 +75,24 @@ async def test_search_by_client_number(make_app, staff, services, admin, add_pay
         expected, _ = services.payers.count(staff, "c000001")
         assert expected > 0
         assert table.row_count == expected
+
+
+async def test_end_right_after_the_rows_arrive_scrolls_to_the_last_row(
+    make_app, staff, services, admin
+):
+    seed(services.ctx, admin, payers=300, invoices=0)
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        table = screen.table
+        screen.search("no such payer")
+        await table.wait_loaded()
+        await pilot.pause()
+        assert table.row_count == 0
+        screen.search("")
+        await table.wait_loaded()
+        table.action_last()  # before any repaint: the scrollbars are not laid out yet
+        await pilot.pause(0.2)
+        assert table.scroll_offset.y > 0
+        assert table.highlighted is not None and table.cursor_row == 299
