@@ -61,6 +61,11 @@ class ClientPayApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Priority: the focus moves before the next keys are dispatched, so that typing
+        # ahead ("name<tab>email", or keys a laggy SSH link delivers at once) lands in the
+        # field it was meant for.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
     ]
     NOTIFICATION_TIMEOUT = 5
 

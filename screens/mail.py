@@ -91,9 +91,10 @@ class MailScreen(ClientPayScreen[None]):
     CSS_PATH = stylesheet("mail.tcss")
     HELP_TITLE = "Mail"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "retry", "Retry failed"),
-        Binding("s", "cycle_filter", "Filter status"),
-        Binding("f5", "refresh", "Refresh"),
+        # Short descriptions: the Footer must fit 80 columns; Help shows the tooltips.
+        Binding("r", "retry", "Retry", tooltip="Queue the highlighted failed email again"),
+        Binding("s", "cycle_filter", "Filter", tooltip="Show all, queued, sending, sent, failed"),
+        Binding("f5", "refresh", "Refresh", tooltip="Read the outbox again"),
         Binding("c", "toggle_captured", "Captured", tooltip="Outbox / captured mail (demo)"),
         Binding("escape", "back", "Back"),
     ]
@@ -141,7 +142,7 @@ class MailScreen(ClientPayScreen[None]):
             OutboxSource(self.session.services, self.session.actor, self.status_filter)
         )
         label = self.status_filter.value if self.status_filter else "all"
-        self.query_one("#outbox-filter", Label).update(f"showing {label} (s: filter)")
+        self.query_one("#outbox-filter", Label).update(f"showing {label} (s)")
         self._counts()
         if self.session.captured_mail is not None:
             self._load_captured()

@@ -144,6 +144,7 @@ def associations_pane() -> DataPane[Any]:
         ASSOCIATION_COLUMNS,
         "No associations: this payer sees no invoices.",
         id="associations-pane",
+        describe=lambda a: f"{a.target}\nAdded by {a.created_by} on {day(a.created_at)}",
     )
 
 
@@ -164,7 +165,15 @@ def detail_panes() -> dict[str, tuple[str, DataPane[Any]]]:
             "Transactions",
             DataPane(TRANSACTION_COLUMNS, "No transactions.", id="transactions-pane"),
         ),
-        "activity": ("Activity", DataPane(ACTIVITY_COLUMNS, "No activity.", id="activity-pane")),
+        "activity": (
+            "Activity",
+            DataPane(
+                ACTIVITY_COLUMNS,
+                "No activity.",
+                id="activity-pane",
+                describe=lambda e: f"{stamp(e.at)} UTC, {e.actor} ({e.action}):\n{e.summary}",
+            ),
+        ),
     }
 
 
@@ -179,5 +188,5 @@ def show_tabs(panes: dict[str, DataPane[Any]], data: TabsData) -> None:
     if data.associations is not None and "associations" in panes:
         rows = data.associations
         panes["associations"].show(
-            rows, f"{len(rows)} association(s). Press a to add (Connect is enabled)."
+            rows, f"{len(rows)} association(s): what this payer sees in the portal."
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import Input, TabbedContent
 
 from clientpay_tui.db.models import EmailStatus, Role
@@ -146,3 +147,20 @@ async def test_mail_screen_lists_the_outbox_and_retries_a_failed_email(
         await until(pilot, lambda: "Queued the email to ada@example.com again." in toasts(app))
     [email] = emails_to(services, "ada@example.com")
     assert email.status == EmailStatus.QUEUED
+
+
+async def test_typed_ahead_tabs_put_each_value_in_its_field(make_app, staff, services):
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen.query("#new-payer"))
+        await pilot.pause()
+        # All at once, as a laggy SSH link delivers a fast typist's keys.
+        for key in [*"Ada", "tab", *"a@b.example", "tab", *"123"]:
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause(0.3)
+        values = [
+            app.screen.query_one(f"#{name}", Input).value for name in ("name", "email", "phone")
+        ]
+        assert values == ["Ada", "a@b.example", "123"]
