@@ -17,7 +17,7 @@ from sqlalchemy import make_url, text
 from clientpay_tui.config import Settings, load_settings
 from clientpay_tui.db import schema
 from clientpay_tui.db.engine import Database
-from clientpay_tui.db.models import Base, Role
+from clientpay_tui.db.models import Base, Client, Invoice, InvoiceSource, Matter, Role
 from clientpay_tui.services import passwords
 from clientpay_tui.services.context import Actor, command_line_actor
 from clientpay_tui.services.facade import Services
@@ -178,3 +178,77 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+class Firm:
+    """Writes clients, matters and invoices straight into a test database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def invoice(
+        self,
+        number: str,
+        *,
+        client: str = "C001",
+        client_name: str = "Acme Holdings",
+        matter: str | None = "C001-001",
+        description: str = "Lease review",
+        day: str = "2026-01-15",
+        amount: int = 10_000,
+        balance: int = 10_000,
+        source: InvoiceSource = InvoiceSource.CONNECT,
+    ) -> Invoice:
+        """Add an invoice, creating its client and matter on first mention."""
+        from datetime import date
+
+        from sqlalchemy import select
+
+        with self.db.write() as session:
+            client_row = session.scalars(
+                select(Client).where(Client.number_key == client.casefold())
+            ).first()
+            if client_row is None:
+                client_row = Client(
+                    number=client,
+                    number_key=client.casefold(),
+                    name=client_name,
+                    name_key=client_name.casefold(),
+                )
+                session.add(client_row)
+                session.flush()
+            matter_row = None
+            if matter is not None:
+                matter_row = session.scalars(
+                    select(Matter).where(
+                        Matter.client_id == client_row.id, Matter.number_key == matter.casefold()
+                    )
+                ).first()
+                if matter_row is None:
+                    matter_row = Matter(
+                        client_id=client_row.id,
+                        number=matter,
+                        number_key=matter.casefold(),
+                        description=description,
+                        description_key=description.casefold(),
+                    )
+                    session.add(matter_row)
+                    session.flush()
+            row = Invoice(
+                client_id=client_row.id,
+                matter_id=matter_row.id if matter_row else None,
+                number=number,
+                number_key=number.casefold(),
+                invoice_date=date.fromisoformat(day),
+                amount_cents=amount,
+                balance_cents=balance,
+                source=source,
+            )
+            session.add(row)
+            session.flush()
+            return row
+
+
+@pytest.fixture
+def firm(db: Database) -> Firm:
+    return Firm(db)
