@@ -336,11 +336,13 @@ class PayerService:
                     raise NotFound(f"Payer {payer_id} does not exist (any more).")
                 if payer.version != expected_version:
                     raise self._stale(session, payer)
+                # Read before changing fields: the query would autoflush a half-made edit and
+                # bump the version twice for one save.
+                old_email = _login_email(session, payer)
                 changes = self._apply(payer, name, email, phone, notes)
                 if not changes:
                     return self._detail(session, payer.id)
                 new_key = email[1] if email else None
-                old_email = _login_email(session, payer)
                 if "email" in changes and payer.login_id is not None and old_email != new_key:
                     if new_key is None:
                         raise ValidationFailed(
