@@ -231,7 +231,10 @@ class AssociationService:
                 literal(now, UTCDateTime()),
             ),
         )
-        created = int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+        # SQLAlchemy keeps the rowcount of UPDATE/DELETE only; psycopg reports -1 for an
+        # INSERT … SELECT unless asked to preserve it.
+        result = session.execute(statement, execution_options={"preserve_rowcount": True})
+        created = int(result.rowcount)  # type: ignore[attr-defined]
         return created, wanted + extra
 
     # -- the Associations tab ----------------------------------------------------------------
