@@ -113,7 +113,8 @@ def contains(
         param = f"match_{fts}"
         matches = (
             text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :{param}")
-            .bindparams(bindparam(param, "{" + " ".join(names) + "} : " + phrase))
+            # unique: a search and a column filter on one table each bind their own phrase.
+            .bindparams(bindparam(param, "{" + " ".join(names) + "} : " + phrase, unique=True))
             .columns(column("rowid", Integer))
         )
         return id_column.in_(matches)
