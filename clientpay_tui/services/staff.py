@@ -127,7 +127,7 @@ class StaffService:
             stored_hash = staff.password_hash if staff else None
         ok = passwords.verify_password(stored_hash, password)  # slow: outside the transaction
         now = self.ctx.clock()
-        failure = AuthenticationFailed("Wrong username or password.")
+        error: AuthenticationFailed = AuthenticationFailed("Wrong username or password.")
         with self.ctx.db.write() as session:
             staff = session.scalars(
                 select(Staff).where(Staff.username == name).with_for_update()
@@ -136,15 +136,14 @@ class StaffService:
                 audit.record(
                     session, now, "unknown", "staff.sign_in_failed", f"Unknown user {name!r}"
                 )
-                raise failure
-            if staff.locked_until is not None and staff.locked_until > now:
-                raise AccountLocked(staff.locked_until)
-            if staff.disabled:
+            elif staff.locked_until is not None and staff.locked_until > now:
+                error = AccountLocked(staff.locked_until)
+            elif staff.disabled:
                 audit.record(
                     session, now, staff.username, "staff.sign_in_failed", "Account disabled"
                 )
-                raise AuthenticationFailed("This staff account is disabled.")
-            if not ok:
+                error = AuthenticationFailed("This staff account is disabled.")
+            elif not ok:
                 window = timedelta(minutes=settings.lockout_window_minutes)
                 if staff.first_failed_at is None or now - staff.first_failed_at > window:
                     staff.first_failed_at, staff.failed_attempts = now, 0
@@ -155,20 +154,17 @@ class StaffService:
                     audit.record(
                         session, now, staff.username, "staff.locked", "Locked after failed sign-ins"
                     )
-                    locked = AccountLocked(staff.locked_until)
-                else:
-                    locked = None
+                    error = AccountLocked(staff.locked_until)
                 audit.record(session, now, staff.username, "staff.sign_in_failed", "Wrong password")
             else:
-                locked = None
                 staff.failed_attempts, staff.first_failed_at, staff.locked_until = 0, None, None
                 staff.last_sign_in_at = now
                 if passwords.needs_rehash(staff.password_hash):
                     staff.password_hash = passwords.hash_password(password)
                 audit.record(session, now, staff.username, "staff.sign_in", "Signed in")
                 return Actor(username=staff.username, role=staff.role, staff_id=staff.id)
-        # Raised after the commit, so the failure count and the lock are kept.
-        raise locked or failure
+        # Raised after the commit, so failed attempts, the lock and their audit events are kept.
+        raise error
 
     @staticmethod
     def _get(session: Session, username: str) -> Staff:
