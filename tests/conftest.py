@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import make_url, text
 
 from clientpay_tui.config import Settings, load_settings
-from clientpay_tui.db import schema
+from clientpay_tui.db import migrations, schema
 from clientpay_tui.db.engine import Database
 from clientpay_tui.db.models import Base, Client, Invoice, InvoiceSource, Matter, Role
 from clientpay_tui.services import passwords
@@ -252,3 +252,41 @@ class Firm:
 @pytest.fixture
 def firm(db: Database) -> Firm:
     return Firm(db)
+
+
+NEWER = "9999_test_newer"
+
+
+@pytest.fixture
+def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """Pretend this version of the code ships one more migration than the database has.
+
+    Returns ``(real head, the pretended newer head)``. Use it with a private database
+    (``empty_database_url``): upgrading the shared PostgreSQL test database would outlive the test.
+    """
+    real_head = schema.head_revision()
+    source = Path(migrations.__file__).parent
+    target = tmp_path / "migrations"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "versions" / f"{NEWER}.py").write_text(
+        f'"""a later schema"""\n'
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n\n"
+        f"revision = {NEWER!r}\n"
+        f"down_revision = {real_head!r}\n"
+        "branch_labels = None\n"
+        "depends_on = None\n\n\n"
+        "def upgrade():\n"
+        '    op.create_table("later_table", sa.Column("id", sa.Integer, primary_key=True))\n\n\n'
+        "def downgrade():\n"
+        '    op.drop_table("later_table")\n'
+    )
+    real_config = schema.alembic_config
+
+    def config(connection=None):  # type: ignore[no-untyped-def]
+        result = real_config(connection)
+        result.set_main_option("script_location", str(target))
+        return result
+
+    monkeypatch.setattr(schema, "alembic_config", config)
+    return real_head, NEWER

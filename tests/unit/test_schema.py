@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
-from clientpay_tui.db import migrations, schema
+from clientpay_tui.db import schema
 from clientpay_tui.db.engine import Database
 from clientpay_tui.errors import DatabaseError, SchemaOutdated
-
-NEWER_REVISION = "9999_test_newer"
 
 
 @pytest.fixture
@@ -89,51 +86,22 @@ def test_database_with_foreign_tables_is_refused(empty_db: Database) -> None:
     assert _tables(empty_db) == {"customers"}
 
 
-@pytest.fixture
-def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Pretend this version of the code ships one more migration than the database has."""
-    source = Path(migrations.__file__).parent
-    target = tmp_path / "migrations"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    (target / "versions" / f"{NEWER_REVISION}.py").write_text(
-        f'"""a later schema"""\n'
-        "import sqlalchemy as sa\n"
-        "from alembic import op\n\n"
-        f"revision = {NEWER_REVISION!r}\n"
-        f"down_revision = {schema.head_revision()!r}\n"
-        "branch_labels = None\n"
-        "depends_on = None\n\n\n"
-        "def upgrade():\n"
-        '    op.create_table("later_table", sa.Column("id", sa.Integer, primary_key=True))\n\n\n'
-        "def downgrade():\n"
-        '    op.drop_table("later_table")\n'
-    )
-    real_config = schema.alembic_config
-
-    def config(connection=None):  # type: ignore[no-untyped-def]
-        result = real_config(connection)
-        result.set_main_option("script_location", str(target))
-        return result
-
-    monkeypatch.setattr(schema, "alembic_config", config)
-    return NEWER_REVISION
-
-
-def test_outdated_database_is_refused_until_db_upgrade(db: Database, newer_code: str) -> None:
-    old = schema.current_revision(db)
+def test_outdated_database_is_refused_until_db_upgrade(empty_db: Database, newer_code) -> None:
+    old, newer = newer_code
+    schema.upgrade(empty_db, old)
 
     with pytest.raises(SchemaOutdated) as refused:
-        schema.ensure_current(db)
+        schema.ensure_current(empty_db)
 
     message = str(refused.value)
     assert "clientpay-tui db upgrade" in message
-    assert old is not None and old in message and newer_code in message
+    assert old in message and newer in message
     assert "\n" not in message
-    assert schema.current_revision(db) == old  # refusing changes nothing
+    assert schema.current_revision(empty_db) == old  # refusing changes nothing
 
-    assert schema.upgrade(db) == (old, newer_code)
-    schema.ensure_current(db)
-    assert "later_table" in _tables(db)
+    assert schema.upgrade(empty_db) == (old, newer)
+    schema.ensure_current(empty_db)
+    assert "later_table" in _tables(empty_db)
 
 
 def test_database_newer_than_the_code_is_refused(db: Database) -> None:
