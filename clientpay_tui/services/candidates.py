@@ -7,11 +7,12 @@ Matter Number or Invoice Number by prefix, all case-insensitively. ``%`` and ``_
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import Association, Client, Invoice, InvoiceSource, Matter
@@ -101,24 +102,55 @@ def _matter_ids(dialect: str, key: str) -> Select[tuple[int]]:
     )
 
 
-def candidate_conditions(dialect: str, where: CandidateFilter) -> list[ColumnElement[bool]]:
-    """SQL conditions on ``Invoice`` for a filter (no joins needed)."""
+BROAD_MATCH_MIN = 1000
+"""Never walk the sort order for fewer matches than this."""
+
+
+def _broad_threshold(session: Session, rows_wanted: int) -> int:
+    """How many matches make walking the sort order cheaper than gathering and sorting them.
+
+    Walking reads about ``rows_wanted * invoices / matches`` rows; gathering reads ``matches``.
+    They cost the same near ``sqrt(rows_wanted * invoices)``: about 7,000 matches for a page of
+    50 among 1,000,000 invoices (``a``: 3.8 s gathered, 50 ms walked; a rare client name: 14 ms
+    gathered, 140 ms walked).
+    """
+    invoices = int(session.scalar(select(func.max(Invoice.id))) or 0)  # cheap, from the key
+    return max(BROAD_MATCH_MIN, math.isqrt(rows_wanted * invoices))
+
+
+def _has_lookups(where: CandidateFilter) -> bool:
+    return bool(search_key(where.text) or search_key(where.client) or search_key(where.matter))
+
+
+def candidate_conditions(
+    dialect: str, where: CandidateFilter, *, sort_driven: bool = False
+) -> list[ColumnElement[bool]]:
+    """SQL conditions on ``Invoice`` for a filter (no joins needed).
+
+    Args:
+        sort_driven: write the client, matter and invoice-number lookups so that no index can
+            serve them (``column + 0``, ``key || ''``); the planner then walks the sort order's
+            index and stops after a page instead of gathering every match first.
+    """
     conditions: list[ColumnElement[bool]] = []
+    client_id: Any = Invoice.client_id + 0 if sort_driven else Invoice.client_id
+    matter_id: Any = Invoice.matter_id + 0 if sort_driven else Invoice.matter_id
+    number_key: Any = Invoice.number_key.op("||")("") if sort_driven else Invoice.number_key
     key = search_key(where.text)
     if key:
         conditions.append(
             or_(
-                Invoice.client_id.in_(_client_ids(dialect, key)),
-                Invoice.matter_id.in_(_matter_ids(dialect, key)),
-                prefix_range(Invoice.number_key, key),
+                client_id.in_(_client_ids(dialect, key)),
+                matter_id.in_(_matter_ids(dialect, key)),
+                prefix_range(number_key, key),
             )
         )
     client_key = search_key(where.client)
     if client_key:
-        conditions.append(Invoice.client_id.in_(_client_ids(dialect, client_key)))
+        conditions.append(client_id.in_(_client_ids(dialect, client_key)))
     matter_key = search_key(where.matter)
     if matter_key:
-        conditions.append(Invoice.matter_id.in_(_matter_ids(dialect, matter_key)))
+        conditions.append(matter_id.in_(_matter_ids(dialect, matter_key)))
     if where.sources:
         conditions.append(Invoice.source.in_(sorted(where.sources)))
     if where.open_only is True:
@@ -133,17 +165,41 @@ def candidate_conditions(dialect: str, where: CandidateFilter) -> list[ColumnEle
 
 
 def covered_by(payer_id: int) -> ColumnElement[bool]:
-    """The invoice is visible to ``payer_id`` through any association level."""
-    return exists(
-        select(Association.id).where(
-            Association.payer_id == payer_id,
-            or_(
-                Association.invoice_id == Invoice.id,
-                and_(Invoice.matter_id.is_not(None), Association.matter_id == Invoice.matter_id),
-                Association.client_id == Invoice.client_id,
-            ),
+    """The invoice is visible to ``payer_id`` through any association level.
+
+    Checked row by row (a flag on a page of candidates): one ``EXISTS`` per level, so that each
+    probes its ``(payer_id, target)`` unique index. A single ``EXISTS`` with an ``OR`` inside
+    scanned every association of the payer for every invoice (seconds at 90,000 associations).
+    """
+
+    def has(column: Any, target: Any) -> ColumnElement[bool]:
+        return exists(
+            select(Association.id).where(Association.payer_id == payer_id, column == target)
         )
+
+    return or_(
+        has(Association.invoice_id, Invoice.id),
+        and_(Invoice.matter_id.is_not(None), has(Association.matter_id, Invoice.matter_id)),
+        has(Association.client_id, Invoice.client_id),
     )
+
+
+def visible_invoice_ids(payer_id: int) -> Select[tuple[int]]:
+    """The ids of every invoice ``payer_id`` sees, driven from the payer's associations.
+
+    For whole-set questions (the portal's list, counts, sums) this beats :func:`covered_by`,
+    which would have to be tried on every invoice of the firm.
+    """
+    mine = Association.payer_id == payer_id
+    return union(
+        select(Association.invoice_id).where(mine, Association.invoice_id.is_not(None)),
+        select(Invoice.id)
+        .join(Association, Association.matter_id == Invoice.matter_id)
+        .where(mine),
+        select(Invoice.id)
+        .join(Association, Association.client_id == Invoice.client_id)
+        .where(mine),
+    )  # type: ignore[return-value]
 
 
 def candidate_page(
@@ -155,6 +211,15 @@ def candidate_page(
     payer_id: int | None = None,
 ) -> list[CandidateRow]:
     dialect = session.get_bind().dialect.name
+    # Count first (capped, cheap), then pick the plan: few matches are gathered through the
+    # lookup indexes and sorted; many are found by walking the sort order.
+    # The source and open filters are left out of the estimate: the lookups' indexes answer
+    # the count without reading the invoices themselves.
+    lookups = replace(where, sources=frozenset(), open_only=None)
+    sort_driven = (
+        _has_lookups(where)
+        and candidate_count(session, lookups, _broad_threshold(session, offset + limit))[1]
+    )
     covered: ColumnElement[bool] = covered_by(payer_id) if payer_id else (Invoice.id < 0)
     order = [key.desc() if sort.descending else key.asc() for key in _SORT_KEYS[sort.column]]
     order.append(Invoice.id.desc() if sort.descending else Invoice.id.asc())
@@ -176,7 +241,7 @@ def candidate_page(
         )
         .join(Client, Client.id == Invoice.client_id)
         .outerjoin(Matter, Matter.id == Invoice.matter_id)
-        .where(*candidate_conditions(dialect, where))
+        .where(*candidate_conditions(dialect, where, sort_driven=sort_driven))
         .order_by(*order)
         .offset(offset)
         .limit(limit)

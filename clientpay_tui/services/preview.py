@@ -25,7 +25,7 @@ from clientpay_tui.db.models import (
     Wallet,
 )
 from clientpay_tui.errors import NotFound
-from clientpay_tui.services.candidates import covered_by
+from clientpay_tui.services.candidates import visible_invoice_ids
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 from clientpay_tui.services.integrations import enabled_integrations
 
@@ -109,9 +109,11 @@ def visible_condition(
     neither, no invoice is.
     """
     if IntegrationName.CONNECT in integrations:
-        return covered_by(payer_id)
+        return Invoice.id.in_(visible_invoice_ids(payer_id))
     if IntegrationName.INVOICING in integrations:
-        return covered_by(payer_id) & (Invoice.source == InvoiceSource.INTERNAL)
+        return Invoice.id.in_(visible_invoice_ids(payer_id)) & (
+            Invoice.source == InvoiceSource.INTERNAL
+        )
     return false()
 
 

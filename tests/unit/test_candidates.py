@@ -7,7 +7,17 @@ from datetime import date
 import pytest
 
 from clientpay_tui.db.models import InvoiceSource
+from clientpay_tui.services import candidates
 from clientpay_tui.services.candidates import CandidateFilter, CandidateSort, SortColumn
+
+
+@pytest.fixture(autouse=True, params=["gathered", "walked"])
+def plan(request, monkeypatch):
+    """Run every search both ways: few matches gathered by index, many found by walking the
+    sort order (forced here by making every match count as many)."""
+    if request.param == "walked":
+        monkeypatch.setattr(candidates, "_broad_threshold", lambda session, rows: 0)
+    return request.param
 
 
 @pytest.fixture
