@@ -104,9 +104,10 @@ def test_outdated_database_is_refused_until_db_upgrade(empty_db: Database, newer
     assert "later_table" in _tables(empty_db)
 
 
-def test_database_newer_than_the_code_is_refused(db: Database) -> None:
-    with db.engine.begin() as connection:
+def test_database_newer_than_the_code_is_refused(empty_db: Database) -> None:
+    schema.upgrade(empty_db)
+    with empty_db.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'ffff_future'"))
 
     with pytest.raises(SchemaOutdated, match="newer than this version of clientpay-tui"):
-        schema.ensure_current(db)
+        schema.ensure_current(empty_db)
