@@ -10,9 +10,20 @@ from sqlalchemy import func, select
 
 from clientpay_tui.db.models import Association, AuditEvent, Payer
 from clientpay_tui.errors import NotFound, StaleEdit, ValidationFailed
+from clientpay_tui.services import payers
 from clientpay_tui.services.payers import AccessStatus, PayerForm
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True, params=["gathered", "walked"])
+def plan(request, monkeypatch):
+    """Run every search both ways: few matches gathered through the indexes, many found by
+    walking the name order (forced here by pretending every text and client number is broad)."""
+    if request.param == "walked":
+        monkeypatch.setattr(payers, "count_matches", lambda *args: 10**9)
+        monkeypatch.setattr(payers, "BROAD_CLIENTS", 1)
+    return request.param
 
 
 def _add(services, admin, name, email=None):
