@@ -16,7 +16,7 @@ def plan(request, monkeypatch):
     """Run every search both ways: few matches gathered by index, many found by walking the
     sort order (forced here by making every match count as many)."""
     if request.param == "walked":
-        monkeypatch.setattr(candidates, "_broad_threshold", lambda session, rows: 0)
+        monkeypatch.setattr(candidates, "walk_sort_order", lambda *args, **kwargs: True)
     return request.param
 
 
@@ -166,3 +166,22 @@ def test_count_is_capped(services, admin, book):
         2,
         False,
     )
+
+
+def test_the_estimate_tells_broad_from_narrow(services, admin, firm, db, plan):
+    if plan == "walked":
+        pytest.skip("the estimate itself is under test")
+    for i in range(30):
+        firm.invoice(f"W-{i:03d}", client=f"K{i % 3}", client_name="Wide Co", matter=None)
+    firm.invoice("N-1", client="Z1", client_name="Narrow Ltd", matter=None)
+    with db.read() as session:
+        # 31 invoices, a page of 50: every match count is below the 1,000 floor
+        assert not candidates.walk_sort_order(session, CandidateFilter(text="wide"), 50)
+        assert not candidates.walk_sort_order(session, CandidateFilter(), 50)
+    with db.read() as session, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(candidates, "BROAD_MATCH_MIN", 20)
+        assert candidates.walk_sort_order(session, CandidateFilter(text="wide"), 1)
+        assert candidates.walk_sort_order(session, CandidateFilter(text="w-0"), 1)
+        assert not candidates.walk_sort_order(session, CandidateFilter(text="narrow"), 1)
+        # the narrowest of the ANDed lookups decides
+        assert not candidates.walk_sort_order(session, CandidateFilter(text="wide", client="z1"), 1)
