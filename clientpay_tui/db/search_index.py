@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, column, or_, text
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.elements import ColumnClause
 
 # fts table -> (content table, indexed key columns)
 FTS_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -94,7 +93,7 @@ def prefix_range(column: Any, prefix: str) -> ColumnElement[bool]:
     return (column >= prefix) & (column < prefix + "\U0010ffff")
 
 
-def _fts_match(key_columns: Sequence[ColumnClause[Any]], needle: str) -> tuple[str, str]:
+def _fts_match(key_columns: Sequence[Any], needle: str) -> tuple[str, str]:
     """The FTS table of ``key_columns`` and the MATCH expression for ``needle`` as a phrase."""
     table = key_columns[0].table.name  # type: ignore[union-attr]
     fts = next(name for name, (tbl, _cols) in FTS_TABLES.items() if tbl == table)
@@ -103,7 +102,7 @@ def _fts_match(key_columns: Sequence[ColumnClause[Any]], needle: str) -> tuple[s
 
 
 def count_matches(
-    connection: Connection, key_columns: Sequence[ColumnClause[Any]], needle: str, cap: int
+    connection: Connection, key_columns: Sequence[Any], needle: str, cap: int
 ) -> int | None:
     """How many rows :func:`contains` would find, counted up to ``cap`` (cheap: the index stops
     early). ``None`` where no index answers it (PostgreSQL, or text shorter than a trigram)."""
@@ -120,7 +119,7 @@ def count_matches(
 def contains(
     dialect_name: str,
     id_column: Any,
-    key_columns: Sequence[ColumnClause[Any]],
+    key_columns: Sequence[Any],
     needle: str,
     *,
     use_index: bool = True,

@@ -84,7 +84,7 @@ class CandidateRow:
     """Already visible to the payer through an association."""
 
 
-def _client_ids(dialect: str, key: str) -> Select[tuple[int]]:
+def _client_ids(dialect: str, key: str) -> Select[Any]:
     return select(Client.id).where(
         or_(
             prefix_range(Client.number_key, key),
@@ -93,7 +93,7 @@ def _client_ids(dialect: str, key: str) -> Select[tuple[int]]:
     )
 
 
-def _matter_ids(dialect: str, key: str) -> Select[tuple[int]]:
+def _matter_ids(dialect: str, key: str) -> Select[Any]:
     return select(Matter.id).where(
         or_(
             prefix_range(Matter.number_key, key),
