@@ -104,6 +104,9 @@ def _matter_ids(dialect: str, key: str) -> Select[Any]:
 
 BROAD_MATCH_MIN = 1000
 """Never walk the sort order for fewer (estimated) matches than this."""
+WALK_COST = {"sqlite": 1.0, "postgresql": 0.3}
+"""Cost of walking one invoice relative to gathering one, as measured at 1,000,000 invoices:
+PostgreSQL tests a walked row against a hashed list, far cheaper than its gathering joins."""
 _LOOKUP_CAP = 5000
 """Matching clients, matters or invoice numbers are counted up to this many (cheap)."""
 
@@ -145,17 +148,22 @@ def walk_sort_order(
     key = search_key(where.text)
     if key:
         numbers = select(Invoice.id).where(prefix_range(Invoice.number_key, key))
+        # The largest, not the sum: a matter number starts with its client's number, so the
+        # lookups mostly find the same invoices.
         estimates.append(
-            counted(_client_ids(dialect, key)) * per_client
-            + counted(_matter_ids(dialect, key)) * per_matter
-            + counted(numbers)
+            max(
+                counted(_client_ids(dialect, key)) * per_client,
+                counted(_matter_ids(dialect, key)) * per_matter,
+                counted(numbers),
+            )
         )
     if search_key(where.client):
         estimates.append(counted(_client_ids(dialect, search_key(where.client))) * per_client)
     if search_key(where.matter):
         estimates.append(counted(_matter_ids(dialect, search_key(where.matter))) * per_matter)
     if threshold is None:
-        threshold = max(BROAD_MATCH_MIN, math.isqrt(rows_wanted * invoices))
+        factor = WALK_COST.get(dialect, 1.0)
+        threshold = int(factor * max(BROAD_MATCH_MIN, math.isqrt(rows_wanted * invoices)))
     return min(estimates) >= threshold  # the lookups are ANDed: the narrowest decides
 
 
