@@ -180,6 +180,7 @@ def test_the_estimate_tells_broad_from_narrow(services, admin, firm, db, plan):
         assert not candidates.walk_sort_order(session, CandidateFilter(), 50)
     with db.read() as session, pytest.MonkeyPatch.context() as patch:
         patch.setattr(candidates, "BROAD_MATCH_MIN", 20)
+        patch.setattr(candidates, "WALK_COST", {})  # the same break-even on both backends
         assert candidates.walk_sort_order(session, CandidateFilter(text="wide"), 1)
         assert candidates.walk_sort_order(session, CandidateFilter(text="w-0"), 1)
         assert not candidates.walk_sort_order(session, CandidateFilter(text="narrow"), 1)
