@@ -247,14 +247,15 @@ def visible_invoice_ids(payer_id: int) -> Select[tuple[int]]:
     which would have to be tried on every invoice of the firm.
     """
     mine = Association.payer_id == payer_id
+    # The not-nulls skip the payer's rows of other levels inside the (payer_id, target) index.
     return union(
         select(Association.invoice_id).where(mine, Association.invoice_id.is_not(None)),
         select(Invoice.id)
         .join(Association, Association.matter_id == Invoice.matter_id)
-        .where(mine),
+        .where(mine, Association.matter_id.is_not(None)),
         select(Invoice.id)
         .join(Association, Association.client_id == Invoice.client_id)
-        .where(mine),
+        .where(mine, Association.client_id.is_not(None)),
     )  # type: ignore[return-value]
 
 

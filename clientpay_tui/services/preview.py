@@ -130,13 +130,16 @@ def portal_view(
     invoices: list[VisibleInvoice] = []
     count = payable_total = 0
     if shows_invoices:
+        newest = Invoice.invoice_date.desc(), Invoice.id.desc()
+        # Pick the page first, then join its clients and matters: joining every visible
+        # invoice before the sort cost a second at 90,000 on PostgreSQL.
+        page = select(Invoice.id).where(condition).order_by(*newest).limit(invoice_limit)
         rows = session.execute(
             select(Invoice, Client.number, Client.name, Matter.number, Matter.description)
             .join(Client, Client.id == Invoice.client_id)
             .outerjoin(Matter, Matter.id == Invoice.matter_id)
-            .where(condition)
-            .order_by(Invoice.invoice_date.desc(), Invoice.id.desc())
-            .limit(invoice_limit)
+            .where(Invoice.id.in_(page.scalar_subquery()))
+            .order_by(*newest)
         ).all()
         for invoice, client_number, client_name, matter_number, description in rows:
             payable, reason = payability(invoice.source, invoice.balance_cents, integrations)
