@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout: float = Field(default=10.0, gt=0)
     """Seconds allowed for each socket operation with the mail server."""
+    smtp_ca_file: Path | None = None
+    """PEM file of extra CA certificates to trust for the mail server's TLS certificate (a
+    firm's own CA, or a self-signed relay); the system's trusted CAs stay trusted."""
     mail_from: str = "ClientPay <no-reply@localhost>"
     portal_url: str = "https://portal.example.com"
     """Base of the payer portal; links are ``{portal_url}/welcome?token=…``."""

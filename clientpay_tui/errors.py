@@ -90,3 +90,18 @@ class AccountLocked(AuthenticationFailed):
 
 class ImportFailed(ClientPayError):
     """A CSV file could not be imported; the message names the line."""
+
+
+class InvalidLink(ClientPayError):
+    """A welcome or reset link that cannot be used.
+
+    The message is the same whatever the cause (unknown, altered, expired, used, replaced by a
+    newer link, or meant for the other form), so a link's holder learns nothing from it; the
+    cause is kept in :attr:`reason` for the audit log only.
+    """
+
+    MESSAGE = "This link is not valid any more. Ask for a new one."
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.MESSAGE)
+        self.reason = reason

@@ -15,22 +15,26 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CONTROL_ANY = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Bidirectional overrides and isolates: they can make a name read differently from its bytes.
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates: no UTF-8 encoder (database driver, terminal) accepts them.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
-    """Normalise a value before it is stored: NFC, no control or bidi-override characters.
+    """Normalise a value before it is stored: NFC, no control, bidi-override or lone
+    surrogate characters, no outer spaces.
 
     Args:
         value: the text as typed or read from a file.
         multiline: keep line feeds and tabs (notes); otherwise they become spaces.
     """
-    value = unicodedata.normalize("NFC", value)
-    value = _BIDI.sub("", value)
+    value = _BIDI.sub("", _SURROGATE.sub("", value))
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-        return _CONTROL.sub("", value).strip()
-    value = re.sub(r"[\t\r\n]+", " ", value)
-    return _CONTROL_ANY.sub("", value).strip()
+        value = _CONTROL.sub("", value)
+    else:
+        value = _CONTROL_ANY.sub("", re.sub(r"[\t\r\n]+", " ", value))
+    # NFC last: removing a character can leave a letter next to a combining mark it now joins.
+    return unicodedata.normalize("NFC", value).strip()
 
 
 def printable(value: object, *, multiline: bool = False) -> str:
@@ -44,7 +48,7 @@ def printable(value: object, *, multiline: bool = False) -> str:
         multiline: keep line feeds and tabs.
     """
     text = "" if value is None else str(value)
-    text = _BIDI.sub("\ufffd", text)
+    text = _SURROGATE.sub("\ufffd", _BIDI.sub("\ufffd", text))
     return (_CONTROL if multiline else _CONTROL_ANY).sub("\ufffd", text)
 
 

@@ -14,6 +14,7 @@ from clientpay_tui.cli.context import CliContext
 from clientpay_tui.cli.data import import_group, integration_group, seed_command
 from clientpay_tui.cli.db import db_group
 from clientpay_tui.cli.staff import staff_group
+from clientpay_tui.cli.worker import worker_command
 from clientpay_tui.errors import ClientPayError
 from clientpay_tui.text import one_line
 
@@ -40,6 +41,7 @@ cli.add_command(staff_group)
 cli.add_command(integration_group)
 cli.add_command(import_group)
 cli.add_command(seed_command)
+cli.add_command(worker_command)
 
 
 def main(argv: list[str] | None = None) -> None:

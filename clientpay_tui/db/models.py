@@ -41,7 +41,7 @@ def key_string(length: int) -> String:
     """A string column for casefolded search keys, compared byte-wise on both backends.
 
     PostgreSQL's default collation would make prefix ranges locale-dependent; ``C`` makes
-    ``key >= 'ab' AND key < 'ab\\U0010ffff'`` exact and index-friendly, as it is on SQLite.
+    ``key >= 'ab' AND key < 'ac'`` exact and index-friendly, as it is on SQLite.
     """
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 

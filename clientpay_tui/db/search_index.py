@@ -88,9 +88,29 @@ def like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def prefix_successor(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` (``None``: no bound).
+
+    ``prefix + "\\U0010ffff"`` is not one: a key may hold U+10FFFF itself right after the
+    prefix. Incrementing the last code point (skipping the surrogates, carrying past
+    U+10FFFF) is exact for byte-wise UTF-8 comparison, which equals code point order.
+    """
+    chars = list(prefix)
+    while chars:
+        code = ord(chars.pop()) + 1
+        if code <= 0x10FFFF:
+            if 0xD800 <= code <= 0xDFFF:
+                code = 0xE000
+            return "".join(chars) + chr(code)
+    return None
+
+
 def prefix_range(column: Any, prefix: str) -> ColumnElement[bool]:
     """``column`` starts with ``prefix``, as a range a B-tree answers on both backends."""
-    return (column >= prefix) & (column < prefix + "\U0010ffff")
+    upper = prefix_successor(prefix)
+    if upper is None:
+        return column >= prefix
+    return (column >= prefix) & (column < upper)
 
 
 def _fts_match(key_columns: Sequence[Any], needle: str) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clientpay_tui.config import Settings
 from clientpay_tui.db.models import (
     EmailKind,
     EmailStatus,
@@ -26,7 +27,7 @@ from clientpay_tui.db.models import (
 from clientpay_tui.errors import AccessStateError, NotFound, RateLimited, RecentlySent
 from clientpay_tui.mail import outbox
 from clientpay_tui.mail.compose import compose
-from clientpay_tui.services import audit, tokens
+from clientpay_tui.services import audit, lockout, tokens
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 
 LIMITED_KINDS = (EmailKind.WELCOME, EmailKind.RESET)
@@ -77,6 +78,10 @@ class AccessService:
         with self.ctx.db.read() as session:
             require(session, actor, Permission.VIEW)
             return self._budget(session, payer_id, self.ctx.clock())
+
+    def budget_in(self, session: Session, payer_id: int, now: datetime) -> EmailBudget:
+        """:meth:`budget` inside the caller's transaction (the portal's reset requests)."""
+        return self._budget(session, payer_id, now)
 
     def _budget(self, session: Session, payer_id: int, now: datetime) -> EmailBudget:
         settings = self.ctx.settings
@@ -206,6 +211,39 @@ class AccessService:
             audit.record(session, now, actor, f"access.{action}", summary, payer.id)
             return email
 
+    def unlock_login(self, actor: Actor, payer_id: int) -> str:
+        """Lift the lock that failed portal sign-ins put on this payer's login.
+
+        Anyone who may send a password reset may unlock: a reset would let the payer in too,
+        and support staff are the ones a locked-out payer calls.
+
+        Returns:
+            The login's email address, for the confirmation toast.
+        """
+        now = self.ctx.clock()
+        with self.ctx.db.write() as session:
+            require(session, actor, Permission.SEND_RESET)
+            payer = self._payer(session, payer_id)
+            login = (
+                session.get(PortalLogin, payer.login_id, with_for_update=True)
+                if payer.login_id
+                else None
+            )
+            if login is None:
+                raise AccessStateError(f"{payer.name} has no login to unlock.")
+            if not lockout.is_locked(login, now):
+                raise AccessStateError(f"The login {login.email_key} is not locked.")
+            lockout.clear(login)
+            audit.record_for_login(
+                session,
+                now,
+                actor,
+                "access.unlock",
+                f"Unlocked the portal login {login.email_key}",
+                login.id,
+            )
+            return login.email_key
+
     def move_login(
         self, session: Session, actor: Actor, payer: Payer, now: datetime
     ) -> EmailQueued:
@@ -312,26 +350,43 @@ class AccessService:
         now: datetime,
         **values: object,
     ) -> EmailQueued:
-        settings = self.ctx.settings
-        assert payer.email is not None
-        composed = compose(
-            kind,
-            firm_name=settings.firm_name,
-            payer_name=payer.name,
-            portal_url=settings.portal_url,
-            **values,  # type: ignore[arg-type]
-        )
-        row = outbox.enqueue(
-            session,
-            composed,
-            to_address=payer.email,
-            to_name=payer.name,
-            payer_id=payer.id,
-            requested_by=actor.username,
-            now=now,
-            mail_from=settings.mail_from,
-        )
-        return EmailQueued(row.id, kind, payer.email, payer.id)
+        return queue_email(session, self.ctx.settings, payer, kind, now, actor.username, **values)
+
+
+def queue_email(
+    session: Session,
+    settings: Settings,
+    payer: Payer,
+    kind: EmailKind,
+    now: datetime,
+    requested_by: str,
+    **values: object,
+) -> EmailQueued:
+    """Compose ``kind`` for ``payer`` and put it in the outbox of ``session``'s transaction.
+
+    Args:
+        requested_by: a staff member's username, or ``portal`` for what a payer asked for.
+        **values: the template's extra values (``link``, ``expires_at``, ``added``).
+    """
+    assert payer.email is not None
+    composed = compose(
+        kind,
+        firm_name=settings.firm_name,
+        payer_name=payer.name,
+        portal_url=settings.portal_url,
+        **values,  # type: ignore[arg-type]
+    )
+    row = outbox.enqueue(
+        session,
+        composed,
+        to_address=payer.email,
+        to_name=payer.name,
+        payer_id=payer.id,
+        requested_by=requested_by,
+        now=now,
+        mail_from=settings.mail_from,
+    )
+    return EmailQueued(row.id, kind, payer.email, payer.id)
 
 
 def _set_login(session: Session, payer: Payer, login_id: int | None) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clientpay_tui.db.models import AuditEvent
+from clientpay_tui.db.models import AuditEvent, Payer
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 from clientpay_tui.text import clean_text
 
@@ -33,6 +33,29 @@ def record(
     session.add(
         AuditEvent(at=at, actor=who, action=action, payer_id=payer_id, summary=clean_text(summary))
     )
+
+
+def record_for_login(
+    session: Session,
+    at: datetime,
+    actor: Actor | str,
+    action: str,
+    summary: str,
+    login_id: int | None,
+) -> None:
+    """Record one event on every payer record a portal login covers.
+
+    A login shared by several records (one email address) is one account: what happens to it
+    belongs on each record's Activity tab. With no login (an unknown email or link) the event
+    is recorded once, about no payer.
+    """
+    payer_ids: list[int | None] = []
+    if login_id is not None:
+        payer_ids.extend(
+            session.scalars(select(Payer.id).where(Payer.login_id == login_id).order_by(Payer.id))
+        )
+    for payer_id in payer_ids or [None]:
+        record(session, at, actor, action, summary, payer_id)
 
 
 @dataclass(frozen=True)

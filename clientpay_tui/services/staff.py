@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,8 +17,9 @@ from clientpay_tui.errors import (
     NotFound,
     ValidationFailed,
 )
-from clientpay_tui.services import audit, passwords
+from clientpay_tui.services import audit, lockout, passwords
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
+from clientpay_tui.services.lockout import LockoutPolicy
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -107,9 +108,7 @@ class StaffService:
         with self.ctx.db.write() as session:
             require(session, actor, Permission.MANAGE_STAFF)
             staff = self._get(session, username)
-            staff.locked_until = None
-            staff.failed_attempts = 0
-            staff.first_failed_at = None
+            lockout.clear(staff)
             audit.record(session, now, actor, "staff.unlock", f"Unlocked staff {staff.username}")
             return _info(staff)
 
@@ -136,7 +135,8 @@ class StaffService:
                 audit.record(
                     session, now, "unknown", "staff.sign_in_failed", f"Unknown user {name!r}"
                 )
-            elif staff.locked_until is not None and staff.locked_until > now:
+            elif lockout.is_locked(staff, now):
+                assert staff.locked_until is not None
                 error = AccountLocked(staff.locked_until)
             elif staff.disabled:
                 audit.record(
@@ -144,20 +144,15 @@ class StaffService:
                 )
                 error = AuthenticationFailed("This staff account is disabled.")
             elif not ok:
-                window = timedelta(minutes=settings.lockout_window_minutes)
-                if staff.first_failed_at is None or now - staff.first_failed_at > window:
-                    staff.first_failed_at, staff.failed_attempts = now, 0
-                staff.failed_attempts += 1
-                if staff.failed_attempts >= settings.lockout_attempts:
-                    staff.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                    staff.failed_attempts, staff.first_failed_at = 0, None
+                if lockout.record_failure(staff, LockoutPolicy.from_settings(settings), now):
+                    assert staff.locked_until is not None
                     audit.record(
                         session, now, staff.username, "staff.locked", "Locked after failed sign-ins"
                     )
                     error = AccountLocked(staff.locked_until)
                 audit.record(session, now, staff.username, "staff.sign_in_failed", "Wrong password")
             else:
-                staff.failed_attempts, staff.first_failed_at, staff.locked_until = 0, None, None
+                lockout.clear(staff)
                 staff.last_sign_in_at = now
                 if passwords.needs_rehash(staff.password_hash):
                     staff.password_hash = passwords.hash_password(password)
