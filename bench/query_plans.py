@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 
 from clientpay_tui.config import load_settings
 from clientpay_tui.db.engine import Database
@@ -63,7 +63,8 @@ def explain(db: Database, statement: str, parameters: Any) -> list[str]:
                 depth[node] = depth.get(parent, -1) + 1
                 lines.append("  " * depth[node] + detail)
             return lines
-        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON, SUMMARY ON) " + statement, parameters)
+        explain_analyze = "EXPLAIN (ANALYZE, COSTS OFF, TIMING ON, SUMMARY ON) "
+        cursor.execute(explain_analyze + statement, parameters)
         lines = [row[0] for row in cursor.fetchall()]
         connection.rollback()
         return lines
@@ -89,7 +90,7 @@ def ensure_big_payer(services: Services, admin: Any) -> int:
     )
     with services.db.read() as session:
         count = session.scalar(
-            select(text("count(*)")).select_from(Association).where(Association.payer_id == payer_id)
+            select(func.count()).select_from(Association).where(Association.payer_id == payer_id)
         )
     print(f"# created {count} invoice associations for payer {payer_id}")
     return payer_id
@@ -143,7 +144,9 @@ def cases(services: Services, admin: Any, big_payer: int) -> dict[str, Callable[
         "count_candidates 'a'": cand_count(text="a"),
         "count_candidates 'acme'": cand_count(text="acme"),
         "associations.for_payer (90k invoices)": lambda: a.for_payer(admin, big_payer),
-        "preview.portal_view (90k invoices)": lambda: services.preview.portal_view(admin, big_payer),
+        "preview.portal_view (90k invoices)": lambda: services.preview.portal_view(
+            admin, big_payer
+        ),
     }
 
 
@@ -174,7 +177,7 @@ def main() -> None:
             log.enabled = False
         rows = len(value) if isinstance(value, list) else value
         entry: dict[str, Any] = {"case": name, "median_ms": round(statistics.median(times), 1)}
-        entry["result"] = rows if not isinstance(rows, object) or isinstance(rows, (int, tuple)) else str(rows)[:60]
+        entry["result"] = rows if isinstance(rows, (int, tuple)) else str(rows)[:60]
         if args.plans and log.entries:
             took, statement, parameters = max(log.entries, key=lambda e: e[0])
             entry["slowest_statement_ms"] = round(took * 1000, 1)
