@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, literal, not_, select
+from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, not_, select
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import (
@@ -201,6 +201,8 @@ class AssociationService:
             mine, Association.client_id.is_not(None)
         )
         extra = 0
+        targets: Select[Any]
+        new: Select[Any]
         if level == Level.INVOICE:
             column = Association.invoice_id
             targets = select(Invoice.id).where(condition)

@@ -154,7 +154,7 @@ def _last_sent(session: Session, payer_ids: Iterable[int]) -> dict[int, datetime
         .where(OutboxEmail.payer_id.in_(ids), OutboxEmail.sent_at.is_not(None))
         .group_by(OutboxEmail.payer_id)
     )
-    return {payer_id: sent for payer_id, sent in rows if payer_id is not None}
+    return {payer_id: sent for payer_id, sent in rows if payer_id is not None and sent is not None}
 
 
 class PayerService:
