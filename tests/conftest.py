@@ -15,9 +15,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import make_url, text
 
 from clientpay_tui.config import Settings, load_settings
-from clientpay_tui.db import schema
+from clientpay_tui.db import migrations, schema
 from clientpay_tui.db.engine import Database
-from clientpay_tui.db.models import Base, Role
+from clientpay_tui.db.models import Base, Client, Invoice, InvoiceSource, Matter, Role
 from clientpay_tui.services import passwords
 from clientpay_tui.services.context import Actor, command_line_actor
 from clientpay_tui.services.facade import Services
@@ -158,3 +158,135 @@ def make_actor(services: Services, admin: Actor):  # type: ignore[no-untyped-def
         return services.staff.sign_in(name, "correct horse battery")
 
     return make
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database with no tables at all (not migrated), on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set")
+    url = make_url(base)
+    name = f"clientpay_empty_{uuid.uuid4().hex[:12]}"
+    admin = Database(url)
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+class Firm:
+    """Writes clients, matters and invoices straight into a test database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def invoice(
+        self,
+        number: str,
+        *,
+        client: str = "C001",
+        client_name: str = "Acme Holdings",
+        matter: str | None = "C001-001",
+        description: str = "Lease review",
+        day: str = "2026-01-15",
+        amount: int = 10_000,
+        balance: int = 10_000,
+        source: InvoiceSource = InvoiceSource.CONNECT,
+    ) -> Invoice:
+        """Add an invoice, creating its client and matter on first mention."""
+        from datetime import date
+
+        from sqlalchemy import select
+
+        with self.db.write() as session:
+            client_row = session.scalars(
+                select(Client).where(Client.number_key == client.casefold())
+            ).first()
+            if client_row is None:
+                client_row = Client(
+                    number=client,
+                    number_key=client.casefold(),
+                    name=client_name,
+                    name_key=client_name.casefold(),
+                )
+                session.add(client_row)
+                session.flush()
+            matter_row = None
+            if matter is not None:
+                matter_row = session.scalars(
+                    select(Matter).where(
+                        Matter.client_id == client_row.id, Matter.number_key == matter.casefold()
+                    )
+                ).first()
+                if matter_row is None:
+                    matter_row = Matter(
+                        client_id=client_row.id,
+                        number=matter,
+                        number_key=matter.casefold(),
+                        description=description,
+                        description_key=description.casefold(),
+                    )
+                    session.add(matter_row)
+                    session.flush()
+            row = Invoice(
+                client_id=client_row.id,
+                matter_id=matter_row.id if matter_row else None,
+                number=number,
+                number_key=number.casefold(),
+                invoice_date=date.fromisoformat(day),
+                amount_cents=amount,
+                balance_cents=balance,
+                source=source,
+            )
+            session.add(row)
+            session.flush()
+            return row
+
+
+@pytest.fixture
+def firm(db: Database) -> Firm:
+    return Firm(db)
+
+
+NEWER = "9999_test_newer"
+
+
+@pytest.fixture
+def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """Pretend this version of the code ships one more migration than the database has.
+
+    Returns ``(real head, the pretended newer head)``. Use it with a private database
+    (``empty_database_url``): upgrading the shared PostgreSQL test database would outlive the test.
+    """
+    real_head = schema.head_revision()
+    source = Path(migrations.__file__).parent
+    target = tmp_path / "migrations"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "versions" / f"{NEWER}.py").write_text(
+        f'"""a later schema"""\n'
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n\n"
+        f"revision = {NEWER!r}\n"
+        f"down_revision = {real_head!r}\n"
+        "branch_labels = None\n"
+        "depends_on = None\n\n\n"
+        "def upgrade():\n"
+        '    op.create_table("later_table", sa.Column("id", sa.Integer, primary_key=True))\n\n\n'
+        "def downgrade():\n"
+        '    op.drop_table("later_table")\n'
+    )
+    real_config = schema.alembic_config
+
+    def config(connection=None):  # type: ignore[no-untyped-def]
+        result = real_config(connection)
+        result.set_main_option("script_location", str(target))
+        return result
+
+    monkeypatch.setattr(schema, "alembic_config", config)
+    return real_head, NEWER

@@ -42,7 +42,8 @@ def current_revision(db: Database) -> str | None:
 
 
 def _is_empty(connection: Connection) -> bool:
-    return not inspect(connection).get_table_names()
+    # An empty alembic_version table is what `downgrade base` leaves: still ours, still empty.
+    return not set(inspect(connection).get_table_names()) - {"alembic_version"}
 
 
 def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:

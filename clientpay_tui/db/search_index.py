@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, column, or_, text
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.elements import ColumnClause
 
 # fts table -> (content table, indexed key columns)
 FTS_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -114,8 +113,36 @@ def prefix_range(column: Any, prefix: str) -> ColumnElement[bool]:
     return (column >= prefix) & (column < upper)
 
 
+def _fts_match(key_columns: Sequence[Any], needle: str) -> tuple[str, str]:
+    """The FTS table of ``key_columns`` and the MATCH expression for ``needle`` as a phrase."""
+    table = key_columns[0].table.name  # type: ignore[union-attr]
+    fts = next(name for name, (tbl, _cols) in FTS_TABLES.items() if tbl == table)
+    names = " ".join(key.name for key in key_columns)
+    return fts, "{" + names + "} : " + '"' + needle.replace('"', '""') + '"'
+
+
+def count_matches(
+    connection: Connection, key_columns: Sequence[Any], needle: str, cap: int
+) -> int | None:
+    """How many rows :func:`contains` would find, counted up to ``cap`` (cheap: the index stops
+    early). ``None`` where no index answers it (PostgreSQL, or text shorter than a trigram)."""
+    if connection.dialect.name != "sqlite" or len(needle) < MIN_TRIGRAM:
+        return None
+    fts, match = _fts_match(key_columns, needle)
+    counted = connection.execute(
+        text(f"SELECT count(*) FROM (SELECT rowid FROM {fts} WHERE {fts} MATCH :m LIMIT :cap)"),
+        {"m": match, "cap": cap},
+    ).scalar()
+    return int(counted or 0)
+
+
 def contains(
-    dialect_name: str, id_column: Any, key_columns: Sequence[ColumnClause[Any]], needle: str
+    dialect_name: str,
+    id_column: Any,
+    key_columns: Sequence[Any],
+    needle: str,
+    *,
+    use_index: bool = True,
 ) -> ColumnElement[bool]:
     """One of ``key_columns`` contains ``needle`` (already casefolded), using the search index.
 
@@ -124,16 +151,16 @@ def contains(
         id_column: the table's primary key (the FTS rowid on SQLite).
         key_columns: casefolded ``*_key`` columns of one table covered by :data:`FTS_TABLES`.
         needle: the casefolded text to find; ``%``, ``_`` and quotes match literally.
+        use_index: ``False`` writes a plain ``LIKE`` on SQLite too, for a query that walks
+            another index in order and stops after a page (many matches).
     """
-    table = key_columns[0].table.name  # type: ignore[union-attr]
-    names = [key.name for key in key_columns]
-    if dialect_name == "sqlite" and len(needle) >= MIN_TRIGRAM:
-        fts = next(name for name, (tbl, _cols) in FTS_TABLES.items() if tbl == table)
-        phrase = '"' + needle.replace('"', '""') + '"'
+    if dialect_name == "sqlite" and use_index and len(needle) >= MIN_TRIGRAM:
+        fts, match = _fts_match(key_columns, needle)
         param = f"match_{fts}"
         matches = (
             text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :{param}")
-            .bindparams(bindparam(param, "{" + " ".join(names) + "} : " + phrase))
+            # unique: a search and a column filter on one table each bind their own phrase.
+            .bindparams(bindparam(param, match, unique=True))
             .columns(column("rowid", Integer))
         )
         return id_column.in_(matches)

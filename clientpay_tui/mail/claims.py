@@ -91,16 +91,20 @@ def claim(
         limit: the most emails to take.
     """
     due = _due(now, stale_before)
+    # A CTE, not ``id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)``: PostgreSQL may run such a
+    # subquery once per candidate row, each run skipping the rows the previous ones locked,
+    # and so claim far more than ``limit`` rows. A locking CTE is evaluated exactly once.
     chosen = (
         select(OutboxEmail.id)
         .where(due)
         .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("chosen")
     )
     statement = (
         update(OutboxEmail)
-        .where(OutboxEmail.id.in_(chosen.scalar_subquery()), due)
+        .where(OutboxEmail.id == chosen.c.id, due)
         .values(
             status=EmailStatus.SENDING,
             claimed_at=now,

@@ -25,7 +25,7 @@ from clientpay_tui.db.models import (
     Wallet,
 )
 from clientpay_tui.errors import NotFound
-from clientpay_tui.services.candidates import covered_by
+from clientpay_tui.services.candidates import visible_invoice_ids
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 from clientpay_tui.services.integrations import enabled_integrations
 
@@ -109,9 +109,11 @@ def visible_condition(
     neither, no invoice is.
     """
     if IntegrationName.CONNECT in integrations:
-        return covered_by(payer_id)
+        return Invoice.id.in_(visible_invoice_ids(payer_id))
     if IntegrationName.INVOICING in integrations:
-        return covered_by(payer_id) & (Invoice.source == InvoiceSource.INTERNAL)
+        return Invoice.id.in_(visible_invoice_ids(payer_id)) & (
+            Invoice.source == InvoiceSource.INTERNAL
+        )
     return false()
 
 
@@ -128,13 +130,16 @@ def portal_view(
     invoices: list[VisibleInvoice] = []
     count = payable_total = 0
     if shows_invoices:
+        newest = Invoice.invoice_date.desc(), Invoice.id.desc()
+        # Pick the page first, then join its clients and matters: joining every visible
+        # invoice before the sort cost a second at 90,000 on PostgreSQL.
+        page = select(Invoice.id).where(condition).order_by(*newest).limit(invoice_limit)
         rows = session.execute(
             select(Invoice, Client.number, Client.name, Matter.number, Matter.description)
             .join(Client, Client.id == Invoice.client_id)
             .outerjoin(Matter, Matter.id == Invoice.matter_id)
-            .where(condition)
-            .order_by(Invoice.invoice_date.desc(), Invoice.id.desc())
-            .limit(invoice_limit)
+            .where(Invoice.id.in_(page.scalar_subquery()))
+            .order_by(*newest)
         ).all()
         for invoice, client_number, client_name, matter_number, description in rows:
             payable, reason = payability(invoice.source, invoice.balance_cents, integrations)

@@ -91,8 +91,13 @@ async def test_the_worker_process_and_an_app_sender_deliver_each_email_once(
     )  # fmt: skip
     try:
         assert b"delivering via" in await asyncio.wait_for(worker.stderr.readline(), 20)
-        smtp_server.handler.data_delay = 0.001
+        # The app sender starts once the worker is sending, with enough server time per email
+        # that the worker cannot drain the queue alone first: the worker's claims are of a
+        # batch, so the rest must stay claimable.
+        smtp_server.handler.data_delay = 0.005
         queue_emails(COUNT)
+        first = await asyncio.wait_for(worker.stdout.readline(), 30)
+        assert first.startswith(b"sent "), first
         app_sender = SmtpSender(db, mail_settings, clock=utcnow, batch_size=10)
         from_app = await app_sender.deliver_due()
         for _ in range(400):  # the worker may still be finishing its last batch
@@ -105,7 +110,8 @@ async def test_the_worker_process_and_an_app_sender_deliver_each_email_once(
 
     assert worker.returncode == 0, err.decode()
     senders = _assert_each_delivered_once(smtp_server, outbox_rows)
-    worker_lines = [line for line in out.decode().splitlines() if line.startswith("sent ")]
+    lines = [first.decode(), *out.decode().splitlines()]
+    worker_lines = [line for line in lines if line.startswith("sent ")]
     assert senders[app_sender.name] == len(from_app)
     assert sum(senders.values()) - len(from_app) == len(worker_lines)
     assert len(senders) == 2 and min(senders.values()) > 0, (

@@ -1,0 +1,188 @@
+"""Candidate search over the five fields, each filter, sorting, paging and the count."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from clientpay_tui.db.models import InvoiceSource
+from clientpay_tui.services import candidates
+from clientpay_tui.services.candidates import CandidateFilter, CandidateSort, SortColumn
+
+
+@pytest.fixture(autouse=True, params=["gathered", "walked"])
+def plan(request, monkeypatch):
+    """Run every search both ways: few matches gathered by index, many found by walking the
+    sort order (forced here by making every match count as many)."""
+    if request.param == "walked":
+        monkeypatch.setattr(candidates, "walk_sort_order", lambda *args, **kwargs: True)
+    return request.param
+
+
+@pytest.fixture
+def book(firm):
+    rows = [
+        (
+            "INV-100",
+            "C-100",
+            "Granite Ltd",
+            "M-100-1",
+            "Lease review",
+            "2026-01-10",
+            5_000,
+            InvoiceSource.CONNECT,
+        ),
+        (
+            "INV-101",
+            "C-100",
+            "Granite Ltd",
+            "M-100-2",
+            "Tax planning",
+            "2026-02-10",
+            0,
+            InvoiceSource.INTERNAL,
+        ),
+        (
+            "INV-200",
+            "C-200",
+            "Birch & Oak LLC",
+            "M-200-1",
+            "Trademark filing",
+            "2026-03-10",
+            700,
+            InvoiceSource.EXTERNAL,
+        ),
+        ("X-INV-1", "Z-9", "100% Safe_Co", None, "", "2025-12-31", 0, InvoiceSource.CONNECT),
+    ]
+    for number, client, name, matter, description, day, balance, source in rows:
+        firm.invoice(
+            number,
+            client=client,
+            client_name=name,
+            matter=matter,
+            description=description,
+            day=day,
+            balance=balance,
+            source=source,
+        )
+
+
+def _numbers(services, admin, **filters):
+    sort = filters.pop("sort", CandidateSort(SortColumn.INVOICE, descending=False))
+    rows = services.associations.candidates(admin, CandidateFilter(**filters), sort)
+    return [row.invoice_number for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("granite", ["INV-100", "INV-101"]),  # client name, substring (indexed)
+        ("ANITE", ["INV-100", "INV-101"]),  # case-insensitive
+        ("ak", ["INV-200"]),  # client name, short text
+        ("c-2", ["INV-200"]),  # client number prefix
+        ("-200", []),  # client number: not a substring
+        ("m-100-2", ["INV-101"]),  # matter number prefix
+        ("100-1", []),  # matter number: not a substring
+        ("planning", ["INV-101"]),  # matter description substring
+        ("se rev", ["INV-100"]),
+        ("inv-1", ["INV-100", "INV-101"]),  # invoice number prefix
+        ("INV-10", ["INV-100", "INV-101"]),
+        ("inv-1 ", ["INV-100", "INV-101"]),
+        ("nv-1", []),  # invoice number: not a substring
+        ("%", ["X-INV-1"]),  # literal, via "100% Safe_Co"
+        ("e_c", ["X-INV-1"]),
+        ("&", ["INV-200"]),
+        ("", ["INV-100", "INV-101", "INV-200", "X-INV-1"]),
+    ],
+)
+def test_search_text_over_the_five_fields(services, admin, book, text, expected):
+    assert _numbers(services, admin, text=text) == expected
+
+
+def test_client_and_matter_filters(services, admin, book):
+    assert _numbers(services, admin, client="c-1") == ["INV-100", "INV-101"]  # number prefix
+    assert _numbers(services, admin, client="birch") == ["INV-200"]  # name substring
+    assert _numbers(services, admin, matter="m-200") == ["INV-200"]
+    assert _numbers(services, admin, matter="review") == ["INV-100"]
+    assert _numbers(services, admin, client="granite", matter="tax") == ["INV-101"]
+    assert _numbers(services, admin, client="granite", text="trademark") == []
+
+
+def test_source_open_and_date_filters(services, admin, book):
+    assert _numbers(services, admin, sources=frozenset({InvoiceSource.CONNECT})) == [
+        "INV-100",
+        "X-INV-1",
+    ]
+    assert _numbers(
+        services, admin, sources=frozenset({InvoiceSource.INTERNAL, InvoiceSource.EXTERNAL})
+    ) == ["INV-101", "INV-200"]
+    assert _numbers(services, admin, open_only=True) == ["INV-100", "INV-200"]
+    assert _numbers(services, admin, open_only=False) == ["INV-101", "X-INV-1"]
+    assert _numbers(services, admin, date_from=date(2026, 2, 10)) == ["INV-101", "INV-200"]
+    assert _numbers(services, admin, date_to=date(2026, 1, 10)) == ["INV-100", "X-INV-1"]
+    assert _numbers(
+        services, admin, date_from=date(2026, 1, 1), date_to=date(2026, 2, 28), open_only=True
+    ) == ["INV-100"]
+
+
+def test_sorting_and_paging(services, admin, book):
+    newest_first = _numbers(services, admin, sort=CandidateSort())
+    assert newest_first == ["INV-200", "INV-101", "INV-100", "X-INV-1"]
+    by_balance = _numbers(services, admin, sort=CandidateSort(SortColumn.BALANCE, descending=True))
+    assert by_balance[:2] == ["INV-100", "INV-200"]
+    assert by_balance[2:] == ["X-INV-1", "INV-101"]  # equal balances: by id, descending
+    pages = [
+        [
+            r.invoice_number
+            for r in services.associations.candidates(
+                admin, CandidateFilter(), CandidateSort(), offset, 3
+            )
+        ]
+        for offset in (0, 3)
+    ]
+    assert pages == [newest_first[:3], newest_first[3:]]
+    for column in SortColumn:
+        assert len(_numbers(services, admin, sort=CandidateSort(column))) == 4
+
+
+def test_rows_carry_client_and_matter(services, admin, book):
+    [row] = services.associations.candidates(admin, CandidateFilter(text="inv-200"))
+    assert (row.client_number, row.client_name, row.matter_number, row.matter_description) == (
+        "C-200",
+        "Birch & Oak LLC",
+        "M-200-1",
+        "Trademark filing",
+    )
+    assert (row.balance_cents, row.source, row.covered) == (700, InvoiceSource.EXTERNAL, False)
+    [no_matter] = services.associations.candidates(admin, CandidateFilter(text="x-inv"))
+    assert (no_matter.matter_id, no_matter.matter_number) == (None, None)
+
+
+def test_count_is_capped(services, admin, book):
+    assert services.associations.count_candidates(admin, CandidateFilter()) == (4, False)
+    assert services.associations.count_candidates(admin, CandidateFilter(), cap=2) == (2, True)
+    assert services.associations.count_candidates(admin, CandidateFilter(text="granite")) == (
+        2,
+        False,
+    )
+
+
+def test_the_estimate_tells_broad_from_narrow(services, admin, firm, db, plan):
+    if plan == "walked":
+        pytest.skip("the estimate itself is under test")
+    for i in range(30):
+        firm.invoice(f"W-{i:03d}", client=f"K{i % 3}", client_name="Wide Co", matter=None)
+    firm.invoice("N-1", client="Z1", client_name="Narrow Ltd", matter=None)
+    with db.read() as session:
+        # 31 invoices, a page of 50: every match count is below the 1,000 floor
+        assert not candidates.walk_sort_order(session, CandidateFilter(text="wide"), 50)
+        assert not candidates.walk_sort_order(session, CandidateFilter(), 50)
+    with db.read() as session, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(candidates, "BROAD_MATCH_MIN", 20)
+        patch.setattr(candidates, "WALK_COST", {})  # the same break-even on both backends
+        assert candidates.walk_sort_order(session, CandidateFilter(text="wide"), 1)
+        assert candidates.walk_sort_order(session, CandidateFilter(text="w-0"), 1)
+        assert not candidates.walk_sort_order(session, CandidateFilter(text="narrow"), 1)
+        # the narrowest of the ANDed lookups decides
+        assert not candidates.walk_sort_order(session, CandidateFilter(text="wide", client="z1"), 1)

@@ -1,0 +1,143 @@
+"""Portal preview: what a payer sees, what they may pay and why."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from clientpay_tui.db.models import (
+    Association,
+    IntegrationName,
+    InvoiceSource,
+    Transaction,
+    Wallet,
+)
+from clientpay_tui.errors import NotFound
+from clientpay_tui.services.payers import PayerForm
+from clientpay_tui.services.preview import NO_INTEGRATION, payability
+
+ALL = frozenset(IntegrationName)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("source", "balance", "integrations", "expected"),
+    [
+        (InvoiceSource.CONNECT, 100, ALL, (True, "Payable")),
+        (InvoiceSource.INTERNAL, 100, ALL, (True, "Payable")),
+        (InvoiceSource.CONNECT, 0, ALL, (False, "Paid")),
+        (
+            InvoiceSource.EXTERNAL,
+            100,
+            ALL,
+            (False, "From an external system: paid outside the portal"),
+        ),
+        (
+            InvoiceSource.INTERNAL,
+            100,
+            frozenset({IntegrationName.CONNECT}),
+            (False, "Internal invoicing is not enabled"),
+        ),
+        (
+            InvoiceSource.CONNECT,
+            100,
+            frozenset({IntegrationName.INVOICING}),
+            (False, "The Connect integration is not enabled"),
+        ),
+    ],
+)
+def test_payability_rules(source, balance, integrations, expected):
+    assert payability(source, balance, integrations) == expected
+
+
+@pytest.fixture
+def payer_id(services, admin, firm, db):
+    payer = services.payers.create(admin, PayerForm(name="Ada", email="ada@example.com")).id
+    connect = firm.invoice(
+        "CN-1", client="C1", day="2026-01-01", balance=1_000, source=InvoiceSource.CONNECT
+    )
+    internal = firm.invoice(
+        "IN-1", client="C1", day="2026-01-02", balance=2_500, source=InvoiceSource.INTERNAL
+    )
+    firm.invoice("EX-1", client="C1", day="2026-01-03", balance=700, source=InvoiceSource.EXTERNAL)
+    firm.invoice("PD-1", client="C1", day="2026-01-04", balance=0, source=InvoiceSource.CONNECT)
+    firm.invoice("OTHER", client="C2", balance=9_999)  # not associated: never visible
+    with db.write() as session:
+        session.add(
+            Association(payer_id=payer, client_id=connect.client_id, created_by="t", created_at=NOW)
+        )
+        wallet = Wallet(
+            payer_id=payer, kind="card", label="Visa 4242", is_default=True, created_at=NOW
+        )
+        session.add(wallet)
+        session.flush()
+        session.add(
+            Transaction(
+                payer_id=payer,
+                wallet_id=wallet.id,
+                invoice_id=internal.id,
+                amount_cents=500,
+                status="settled",
+                description="Part payment",
+                created_at=NOW,
+            )
+        )
+    return payer
+
+
+def _by_number(view):
+    return {i.invoice_number: (i.payable, i.reason) for i in view.invoices}
+
+
+def test_without_integrations_only_wallets_and_transactions(services, admin, payer_id):
+    view = services.preview.portal_view(admin, payer_id)
+    assert not view.shows_invoices
+    assert view.summary == NO_INTEGRATION
+    assert (view.invoices, view.invoice_count, view.payable_balance_cents) == ([], 0, 0)
+    assert [w.label for w in view.wallets] == ["Visa 4242"]
+    assert [(t.description, t.wallet_label, t.amount_cents) for t in view.transactions] == [
+        ("Part payment", "Visa 4242", 500)
+    ]
+
+
+def test_with_connect_associations_decide(services, admin, payer_id):
+    services.integrations.set_enabled(admin, IntegrationName.CONNECT, True)
+    view = services.preview.portal_view(admin, payer_id)
+    assert view.shows_invoices and view.invoice_count == 4
+    assert _by_number(view) == {
+        "CN-1": (True, "Payable"),
+        "IN-1": (False, "Internal invoicing is not enabled"),
+        "EX-1": (False, "From an external system: paid outside the portal"),
+        "PD-1": (False, "Paid"),
+    }
+    assert [i.invoice_number for i in view.invoices] == ["PD-1", "EX-1", "IN-1", "CN-1"]
+    assert view.payable_balance_cents == 1_000
+    assert view.summary == "4 invoice(s) visible; 10.00 payable now."
+
+
+def test_with_invoicing_only_internal_invoices_are_listed(services, admin, payer_id):
+    services.integrations.set_enabled(admin, IntegrationName.INVOICING, True)
+    view = services.preview.portal_view(admin, payer_id)
+    assert _by_number(view) == {"IN-1": (True, "Payable")}
+    assert view.payable_balance_cents == 2_500
+
+
+def test_with_both_integrations(services, admin, payer_id):
+    for name in IntegrationName:
+        services.integrations.set_enabled(admin, name, True)
+    view = services.preview.portal_view(admin, payer_id)
+    assert view.payable_balance_cents == 3_500
+    assert _by_number(view)["IN-1"] == (True, "Payable")
+
+
+def test_no_associations_says_so(services, admin):
+    services.integrations.set_enabled(admin, IntegrationName.CONNECT, True)
+    lonely = services.payers.create(admin, PayerForm(name="Lonely")).id
+    view = services.preview.portal_view(admin, lonely)
+    assert view.invoices == [] and "add associations" in view.summary
+
+
+def test_missing_payer(services, admin):
+    with pytest.raises(NotFound):
+        services.preview.portal_view(admin, 404)
