@@ -71,7 +71,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         safe_first = self.destructive or self.confirm_label is None
-        self.query_one("#cancel" if safe_first else "#confirm", Button).focus()
+        self.set_focus(self.query_one("#cancel" if safe_first else "#confirm", Button))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A notice (no confirm button) has nothing to confirm.

@@ -61,7 +61,8 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         Binding("r", "resend", "Resend", tooltip="Re-send the welcome email (asks first)"),
         Binding("d", "delete_login", "Delete", tooltip="Delete the login (asks first)"),
         Binding("a", "add_associations", "Assoc", tooltip="Add associations"),
-        Binding("ctrl+s", "save", "Save", tooltip="Save the payer's fields", priority=True),
+        # Not priority: from a field, ctrl+s then comes after every character typed before it.
+        Binding("ctrl+s", "save", "Save", tooltip="Save the payer's fields"),
         Binding("escape", "back", "Back", tooltip="Back to the list (asks if unsaved)"),
     ]
     PERMISSIONS: ClassVar[dict[str, Permission]] = {
@@ -110,7 +111,7 @@ class PayerDetailsScreen(ClientPayScreen[None]):
     def on_mount(self) -> None:
         self._apply_roles()
         self.info.show(self.detail, self.now)
-        self.query_one(Tabs).focus()
+        self.set_focus(self.query_one(Tabs))
         self._load_tabs()
 
     def _apply_roles(self) -> None:

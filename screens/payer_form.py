@@ -26,7 +26,7 @@ class NewPayerScreen(ClientPayScreen[int | None]):
     CSS_PATH = stylesheet("payer_form.tcss")
     HELP_TITLE = "New payer"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "create", "Create", priority=True),
+        Binding("ctrl+s", "create", "Create"),  # after the characters typed before it
         Binding("escape", "back", "Back"),
     ]
     PERMISSIONS: ClassVar[dict[str, Permission]] = {"create": Permission.EDIT_PAYERS}

@@ -26,6 +26,9 @@ class SignInScreen(Screen[None]):
 
     CSS_PATH = stylesheet("sign_in.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Enter in the username field moves to the password at once (priority), so that a
+        # password typed straight after it lands there. Enter in the password field is the
+        # field's own submit, which comes after every character typed before it.
         Binding("enter", "sign_in", "Sign in", priority=True),
     ]
     AUTO_FOCUS = "#username"
@@ -61,21 +64,27 @@ class SignInScreen(Screen[None]):
 
     def on_mount(self) -> None:
         if self.initial_username:
-            self.query_one("#password", Input).focus()
+            self.set_focus(self.query_one("#password", Input))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Only from the username field: the password field and the button handle enter.
+        return action != "sign_in" or self.focused is self.query_one("#username", Input)
 
     @on(Button.Pressed, "#sign-in-button")
-    def _pressed(self) -> None:
+    @on(Input.Submitted, "#password")
+    def _submitted(self) -> None:
         self.action_sign_in()
 
     def action_sign_in(self) -> None:
         username = self.query_one("#username", Input)
         password = self.query_one("#password", Input)
         if self.focused is username and not password.value:
-            password.focus()
+            # At once (Widget.focus waits for a refresh): the password may be typed ahead.
+            self.set_focus(password)
             return
         if not username.value.strip():
             self._show_error("Enter your username.")
-            username.focus()
+            self.set_focus(username)
             return
         if not self.busy:
             self._check(username.value, password.value)
@@ -104,4 +113,4 @@ class SignInScreen(Screen[None]):
         error = self.query_one("#sign-in-error", Static)
         error.add_class("-error")
         error.update(Content(printable(message)))
-        self.query_one("#password", Input).focus()
+        self.set_focus(self.query_one("#password", Input))

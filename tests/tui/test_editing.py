@@ -3,6 +3,7 @@ someone else's concurrent save."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import Input
 
 from clientpay_tui.db.models import EmailKind, EmailStatus
@@ -155,3 +156,17 @@ async def test_someone_elses_save_is_reported_not_overwritten(
         assert screen.query_one("#notes").text == "VIP"
         assert screen.query_one("#phone", Input).value == ""
     assert payer_row(services, payer).notes == "VIP"
+
+
+async def test_save_right_after_typing_saves_every_character(make_app, staff, services, add_payer):
+    payer = add_payer("Ada Lovelace", "ada@example.com")
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_details(app, pilot, payer)
+        screen.query_one("#phone", Input).focus()
+        await pilot.pause()
+        for key in [*"555 0100", "ctrl+s"]:  # at once, as a laggy link delivers them
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await until(pilot, lambda: "Saved." in toasts(app))
+        assert not screen.has_unsaved_changes()
+    assert payer_row(services, payer).phone == "555 0100"

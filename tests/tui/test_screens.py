@@ -164,3 +164,13 @@ async def test_typed_ahead_tabs_put_each_value_in_its_field(make_app, staff, ser
             app.screen.query_one(f"#{name}", Input).value for name in ("name", "email", "phone")
         ]
         assert values == ["Ada", "a@b.example", "123"]
+
+
+async def test_sign_in_typed_ahead_in_one_burst(make_app, services, admin):
+    services.staff.add(admin, "alex", Role.AGENT, "correct horse battery")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for key in [*"alex", "enter", *"correct horse battery", "enter"]:
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await until(pilot, lambda: isinstance(app.screen, PayerListScreen))
