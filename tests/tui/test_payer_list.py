@@ -7,7 +7,7 @@ from textual import events
 from clientpay_tui.screens.payer_details import PayerDetailsScreen
 from clientpay_tui.screens.payer_list import PayerListScreen
 from clientpay_tui.services.seed import seed
-from tests.tui.conftest import screen_text
+from tests.tui.conftest import screen_text, until
 
 
 async def test_search_filters_and_enter_opens_from_the_search_box(make_app, staff, add_payer):
@@ -41,8 +41,7 @@ async def test_keys_typed_right_after_slash_reach_the_search_box(make_app, staff
         # Everything at once, as a laggy SSH link delivers it.
         for key in ("slash", "d", "i", "j", "k", "enter"):
             app.post_message(events.Key(key, None if len(key) > 1 else key))
-        await pilot.pause(0.5)
-        assert isinstance(app.screen, PayerDetailsScreen)
+        await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
         assert app.screen.detail.id == target
 
 
@@ -56,9 +55,8 @@ async def test_rows_come_a_page_at_a_time(make_app, staff, services, admin):
         assert table.row_count == 1_000
         assert len(table._data.pages) == 1  # only the first page was fetched
         await pilot.press("end")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: table.highlighted is not None)
         assert table.cursor_row == 999
-        assert table.highlighted is not None
         assert sorted(table._data.pages) == [0, 999 // table.page_size]
         await pilot.press("home", "down", "down")
         assert table.cursor_row == 2

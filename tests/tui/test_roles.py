@@ -73,9 +73,9 @@ async def test_palette_refuses_with_the_reason(make_app, agent, add_payer):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_details(app, pilot, payer)
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen.query("CommandInput"))
         await pilot.press(*"toggle login")
-        await pilot.pause(0.5)
+        await until(pilot, lambda: "Toggle Login Access" in screen_text(app))
         await pilot.press("enter")
         await until(pilot, lambda: REASON in toasts(app))
         assert isinstance(app.screen, PayerDetailsScreen)

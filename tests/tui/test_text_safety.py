@@ -42,10 +42,9 @@ async def test_markup_names_are_shown_literally(make_app, staff, add_payer, name
         await pilot.press("y")
         await until(pilot, lambda: screen.detail.login is not None)
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen.query("CommandInput"))
         await pilot.press(*"tricky")
-        await pilot.pause(0.5)
-        assert name[:30] in screen_text(app)
+        await until(pilot, lambda: name[:30] in screen_text(app))
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)
         assert app.is_running
