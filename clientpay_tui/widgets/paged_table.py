@@ -13,10 +13,8 @@ values from the database are shown literally: no markup, no terminal escape code
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -31,71 +29,13 @@ from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
 from clientpay_tui.errors import ClientPayError
-from clientpay_tui.text import one_line, printable
+from clientpay_tui.text import one_line
+from clientpay_tui.widgets.row_source import ListSource, PageCache, RowSource
+from clientpay_tui.widgets.table_columns import Column, cell_text, column_widths, lay_out
+
+__all__ = ["Column", "ListSource", "PagedTable", "RowSource"]
 
 RowT = TypeVar("RowT")
-RowT_co = TypeVar("RowT_co", covariant=True)
-
-
-class RowSource(Protocol[RowT_co]):
-    """Where a :class:`PagedTable` gets its rows. Both methods run in a worker thread."""
-
-    def count(self) -> tuple[int, bool]:
-        """How many rows there are, and whether more may follow (the count was capped)."""
-        ...
-
-    def fetch(self, offset: int, limit: int) -> Sequence[RowT_co]:
-        """Rows ``offset`` to ``offset + limit`` (fewer at the end)."""
-        ...
-
-
-class ListSource(Generic[RowT]):
-    """A :class:`RowSource` over rows already in memory (short lists such as a payer's
-    wallets), so that every table in the app looks and behaves the same."""
-
-    def __init__(self, rows: Sequence[RowT]) -> None:
-        self.rows = list(rows)
-
-    def count(self) -> tuple[int, bool]:
-        return len(self.rows), False
-
-    def fetch(self, offset: int, limit: int) -> Sequence[RowT]:
-        return self.rows[offset : offset + limit]
-
-
-@dataclass(frozen=True)
-class Column(Generic[RowT]):
-    """One column: a label and how to turn a row into its cell.
-
-    ``render`` may return a ``str`` (shown literally, control characters replaced) or a
-    ``rich.text.Text`` that the caller built from literal values.
-    """
-
-    label: str
-    render: Callable[[RowT], str | Text]
-    width: int | None = None
-    """Fixed width in cells; ``None`` shares the remaining width with other such columns."""
-    ratio: int = 1
-    min_width: int = 6
-    justify: Literal["left", "right"] = "left"
-
-
-def cell_text(value: str | Text) -> Text:
-    """A cell as ``Text``: strings are taken literally, never parsed as markup."""
-    if isinstance(value, Text):
-        return value
-    return Text(printable(value), no_wrap=True, end="")
-
-
-@dataclass
-class _Snapshot(Generic[RowT]):
-    """Everything that changes together when a new source is loaded."""
-
-    source: RowSource[RowT]
-    count: int
-    more: bool
-    pages: OrderedDict[int, Sequence[RowT]]
-    generation: int
 
 
 class PagedTable(ScrollView, Generic[RowT], can_focus=True):
@@ -191,8 +131,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         self.empty_text = empty_text
         self.page_size = page_size
         self.cache_pages = cache_pages
-        self._data: _Snapshot[RowT] | None = None
-        self._generation = 0
+        self._data: PageCache[RowT] | None = None
         self._pending_load: tuple[RowSource[RowT], bool] | None = None
         self._loader: Worker[None] | None = None
         self._loading = False
@@ -217,14 +156,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
 
     def row_at(self, index: int) -> RowT | None:
         """A row if its page is in the cache (never fetches)."""
-        data = self._data
-        if data is None or not 0 <= index < data.count:
-            return None
-        page = data.pages.get(index // self.page_size)
-        if page is None:
-            return None
-        offset = index % self.page_size
-        return page[offset] if offset < len(page) else None
+        return self._data.row(index) if self._data else None
 
     def load(self, source: RowSource[RowT]) -> None:
         """Show ``source`` from its first row. The current rows stay until the new first page
@@ -292,10 +224,9 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
             if complete:
                 counting.cancel()
                 continue
-            count, more = await counting
+            count, capped = await counting
             if self._data is data:
-                data.count = max(count, data.count) if more else count
-                data.more = more
+                data.counted(count, capped)
                 self._update_virtual_size()
                 self.cursor_row = min(self.cursor_row, max(data.count - 1, 0))
                 self.refresh()
@@ -310,12 +241,10 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         keep_cursor: bool,
         count: int,
         more: bool,
-    ) -> _Snapshot[RowT]:
-        self._generation += 1
-        pages: OrderedDict[int, Sequence[RowT]] = OrderedDict()
+    ) -> PageCache[RowT]:
+        data = PageCache(source, self.page_size, self.cache_pages, count, more)
         if rows:
-            pages[first_page] = rows
-        data = _Snapshot(source, count, more, pages, self._generation)
+            data.store(first_page, rows)
         self._data = data
         self._fetching.clear()
         self._update_virtual_size()
@@ -335,19 +264,12 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
             self._fetch_page(data, page), group="paged-table-pages", exit_on_error=False
         )
 
-    async def _fetch_page(self, data: _Snapshot[RowT], page: int) -> None:
+    async def _fetch_page(self, data: PageCache[RowT], page: int) -> None:
         rows = await asyncio.to_thread(data.source.fetch, page * self.page_size, self.page_size)
         if self._data is not data:
             return  # a newer source was loaded meanwhile
         self._fetching.discard(page)
-        data.pages[page] = rows
-        while len(data.pages) > self.cache_pages:
-            data.pages.popitem(last=False)
-        end = page * self.page_size + len(rows)
-        if data.more and end >= data.count:
-            # The count was capped: grow as the user scrolls past it.
-            data.count = end
-            data.more = len(rows) == self.page_size
+        if data.store(page, rows):  # a capped count grows as the user scrolls past it
             self._update_virtual_size()
             self.post_message(self.Loaded(self, data.count, data.more))
         self.refresh()
@@ -380,27 +302,9 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         self._scroll_cursor_visible()
 
     def _column_widths(self, width: int) -> list[int]:
-        if self._widths and sum(self._widths) + len(self._widths) - 1 == width:
-            return self._widths
-        fixed = sum(c.width for c in self.columns if c.width is not None)
-        gaps = len(self.columns) - 1
-        flexible = [c for c in self.columns if c.width is None]
-        spare = max(width - fixed - gaps, 0)
-        total_ratio = sum(c.ratio for c in flexible) or 1
-        widths = []
-        given = 0
-        for column in self.columns:
-            if column.width is not None:
-                widths.append(column.width)
-                continue
-            share = max(spare * column.ratio // total_ratio, column.min_width)
-            widths.append(share)
-            given += share
-        if flexible and given < spare:  # rounding leftovers go to the last flexible column
-            last = max(i for i, c in enumerate(self.columns) if c.width is None)
-            widths[last] += spare - given
-        self._widths = widths
-        return widths
+        if not self._widths or sum(self._widths) + len(self._widths) - 1 != width:
+            self._widths = column_widths(self.columns, width)
+        return self._widths
 
     # -- rendering --------------------------------------------------------------------------
 
@@ -440,20 +344,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         return self._strip(self._join(cells, width), width, base)
 
     def _join(self, cells: list[Text], width: int) -> Text:
-        line = Text(no_wrap=True, end="")
-        for i, (cell, column, cell_width) in enumerate(
-            zip(cells, self.columns, self._column_widths(width), strict=True)
-        ):
-            if i:
-                line.append(" ")
-            cell = cell.copy()
-            cell.truncate(cell_width, overflow="ellipsis")
-            if column.justify == "right":
-                cell.pad_left(cell_width - cell.cell_len)
-            else:
-                cell.pad_right(cell_width - cell.cell_len)
-            line.append_text(cell)
-        return line
+        return lay_out(cells, self.columns, self._column_widths(width))
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         segments = list(text.render(self.app.console))

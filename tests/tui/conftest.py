@@ -115,7 +115,9 @@ async def until(pilot: Any, predicate: Callable[[], object], seconds: float = 5.
             await pilot.pause()
             return
         await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {predicate}")
+    raise AssertionError(
+        f"timed out waiting for {predicate}; the screen shows:\n{screen_text(pilot.app)}"
+    )
 
 
 async def open_details(app: ClientPayApp, pilot: Any, payer_id: int) -> Any:

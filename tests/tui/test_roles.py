@@ -6,8 +6,8 @@ from __future__ import annotations
 from textual.widgets import Button, Input, Switch
 
 from clientpay_tui.db.models import EmailKind
+from clientpay_tui.screens.commands import ScreenCommands
 from clientpay_tui.screens.help import HelpScreen
-from clientpay_tui.screens.payer_details import PayerDetailsScreen
 from tests.tui.conftest import (
     dialog,
     emails_to,
@@ -67,18 +67,20 @@ async def test_agent_may_re_send_the_welcome_email(
     assert login_of(services, payer) is not None
 
 
-async def test_palette_refuses_with_the_reason(make_app, agent, add_payer):
+async def test_palette_lists_the_screens_keys_and_refuses_with_the_reason(
+    make_app, agent, add_payer
+):
     payer = add_payer("Barbara Liskov", "barbara@example.com")
     app = make_app(agent)
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_details(app, pilot, payer)
-        await pilot.press("ctrl+p")
-        await until(pilot, lambda: app.screen.query("CommandInput"))
-        await pilot.press(*"toggle login")
-        await until(pilot, lambda: "Toggle Login Access" in screen_text(app))
-        await pilot.press("enter")
+        screen = await open_details(app, pilot, payer)
+        provider = ScreenCommands(screen)
+        hits = [hit async for hit in provider.search("toggle login")]
+        [toggle] = [hit for hit in hits if hit.text == "Toggle Login Access (asks first)"]
+        assert toggle.help == REASON
+        toggle.command()
         await until(pilot, lambda: REASON in toasts(app))
-        assert isinstance(app.screen, PayerDetailsScreen)
+        assert app.screen is screen  # refused: no dialog
 
 
 async def test_a_refusal_by_the_service_is_a_toast(make_app, staff, services, add_payer, admin):

@@ -42,7 +42,7 @@ async def test_markup_names_are_shown_literally(make_app, staff, add_payer, name
         await pilot.press("y")
         await until(pilot, lambda: screen.detail.login is not None)
         await pilot.press("ctrl+p")
-        await until(pilot, lambda: app.screen.query("CommandInput"))
+        await until(pilot, lambda: type(app.screen.focused).__name__ == "CommandInput")
         await pilot.press(*"tricky")
         await until(pilot, lambda: name[:30] in screen_text(app))
         await pilot.press("escape")
