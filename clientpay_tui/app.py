@@ -35,13 +35,7 @@ from clientpay_tui.services.facade import Services
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
 from clientpay_tui.themes import DARK, LIGHT
-
-KIND_LABEL = {
-    "welcome": "Welcome email",
-    "reset": "Password reset email",
-    "access_added": "Access notice",
-    "password_changed": "Password-changed notice",
-}
+from clientpay_tui.widgets.formatting import EMAIL_KINDS
 
 
 class ClientPayApp(App[None]):
@@ -196,7 +190,7 @@ class ClientPayApp(App[None]):
 
     def on_mail_delivered(self, message: MailDelivered) -> None:
         result = message.result
-        what = KIND_LABEL.get(result.kind.value, "Email")
+        what = EMAIL_KINDS.get(result.kind.value, "Email")
         if result.outcome == Outcome.SENT:
             toast(self, f"{what} sent to {result.to_address}.")
         elif result.outcome == Outcome.RETRY:
