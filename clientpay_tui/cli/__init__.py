@@ -13,6 +13,7 @@ import click
 from clientpay_tui.cli.context import CliContext
 from clientpay_tui.cli.data import import_group, integration_group, seed_command
 from clientpay_tui.cli.db import db_group
+from clientpay_tui.cli.run import demo_command, run_app
 from clientpay_tui.cli.staff import staff_group
 from clientpay_tui.cli.worker import worker_command
 from clientpay_tui.errors import ClientPayError
@@ -29,11 +30,14 @@ from clientpay_tui.text import one_line
 @click.version_option(package_name="clientpay-tui")
 @click.pass_context
 def cli(ctx: click.Context, config_file: object) -> None:
-    """Manage who may sign in to the payer portal and what each payer sees."""
+    """Manage who may sign in to the payer portal and what each payer sees.
+
+    Without a command, runs the app on the configured database (sign in first).
+    """
     ctx.obj = CliContext(config_file)  # type: ignore[arg-type]
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        run_app(ctx.obj.services, ctx.obj.settings)
 
 
 cli.add_command(db_group)
@@ -41,6 +45,7 @@ cli.add_command(staff_group)
 cli.add_command(integration_group)
 cli.add_command(import_group)
 cli.add_command(seed_command)
+cli.add_command(demo_command)
 cli.add_command(worker_command)
 
 

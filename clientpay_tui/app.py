@@ -1,0 +1,207 @@
+"""The Textual application: wiring, app-wide keys, sign-in, mail delivery and its toasts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker
+
+from clientpay_tui.mail.capture import CapturedMessage
+from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
+from clientpay_tui.messages import MailDelivered
+from clientpay_tui.screens.base import (
+    ClientPayScreen,
+    call,
+    help_entries,
+    report_worker_error,
+    toast,
+)
+from clientpay_tui.screens.commands import PayerCommands, ScreenCommands
+from clientpay_tui.screens.confirm import ConfirmScreen
+from clientpay_tui.screens.help import HelpScreen
+from clientpay_tui.screens.payer_details import PayerDetailsScreen, load_payer
+from clientpay_tui.screens.payer_list import PayerListScreen
+from clientpay_tui.screens.session import StaffSession
+from clientpay_tui.screens.sign_in import SignInScreen
+from clientpay_tui.services.context import Actor
+from clientpay_tui.services.facade import Services
+from clientpay_tui.styles import stylesheet
+from clientpay_tui.text import printable
+from clientpay_tui.themes import DARK, LIGHT
+from clientpay_tui.widgets.formatting import EMAIL_KINDS
+
+
+class ClientPayApp(App[None]):
+    """Staff side of the payer portal.
+
+    Args:
+        services: the service layer on the configured database.
+        mailer: delivers the outbox while the app runs (``None``: mail stays queued for
+            ``clientpay-tui worker`` or another session).
+        actor: skip the sign-in screen (demo mode signs in as the demo admin).
+        captured_mail: demo mode: lists what the local capture server received.
+        handle_sighup: end the app cleanly when the terminal (an SSH session) goes away.
+    """
+
+    CSS_PATH = stylesheet("app.tcss")
+    COMMANDS = App.COMMANDS | {PayerCommands, ScreenCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Priority: the focus moves before the next keys are dispatched, so that typing
+        # ahead ("name<tab>email", or keys a laggy SSH link delivers at once) lands in the
+        # field it was meant for.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
+    ]
+    NOTIFICATION_TIMEOUT = 5
+
+    def __init__(
+        self,
+        services: Services,
+        mailer: Mailer | None = None,
+        *,
+        actor: Actor | None = None,
+        captured_mail: Callable[[], Sequence[CapturedMessage]] | None = None,
+        handle_sighup: bool = True,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.mailer = mailer
+        self.initial_actor = actor
+        self.captured_mail = captured_mail
+        self.handle_sighup = handle_sighup
+        self.session: StaffSession | None = None
+        self._previous_sighup: Any = signal.SIG_DFL
+        self.title = f"ClientPay · {printable(services.settings.firm_name)}"
+        self.register_theme(DARK)
+        self.register_theme(LIGHT)
+        self.theme = DARK.name
+
+    # -- start and stop ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.handle_sighup:
+            # A plain handler, not loop.add_signal_handler: it must run before Textual's
+            # SIGCONT handler, which the kernel triggers together with SIGHUP (see _hang_up).
+            self._previous_sighup = signal.signal(signal.SIGHUP, self._hang_up)
+        if self.mailer is not None:
+            self.run_worker(self._deliver(self.mailer), name="mailer", group="mailer")
+        if self.initial_actor is not None:
+            self.start_session(self.initial_actor)
+        else:
+            self.push_screen(SignInScreen(self.services))
+
+    def on_unmount(self) -> None:
+        if self.handle_sighup:
+            signal.signal(signal.SIGHUP, self._previous_sighup)
+
+    def _hang_up(self, _signum: int, _frame: object) -> None:
+        """The terminal went away (a dropped SSH connection): end cleanly, now.
+
+        A hang-up brings SIGCONT too, and Textual's SIGCONT handler would re-enter
+        application mode on the dead terminal and block on its output queue; pending Python
+        signal handlers run in signal-number order, so ignoring SIGCONT here comes first.
+        Output then goes to /dev/null so that restoring the terminal cannot block or fail.
+        There is nobody left to ask about unsaved edits.
+        """
+        signal.signal(signal.SIGCONT, signal.SIG_IGN)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        asyncio.get_running_loop().call_soon_threadsafe(self.exit, None, 129)
+
+    def start_session(self, actor: Actor) -> None:
+        """Everything after sign-in runs as ``actor``."""
+        self.session = StaffSession(
+            self.services, actor, poke_mailer=self.poke_mailer, captured_mail=self.captured_mail
+        )
+        self.sub_title = f"{printable(actor.username)} ({actor.role.value})"
+        home = PayerListScreen(self.session)
+        if isinstance(self.screen, SignInScreen):
+            self.switch_screen(home)
+        else:
+            self.push_screen(home)
+
+    @on(SignInScreen.SignedIn)
+    def _signed_in(self, event: SignInScreen.SignedIn) -> None:
+        self.start_session(event.actor)
+
+    # -- app-wide actions -------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        title = getattr(screen, "HELP_TITLE", None) or type(screen).__name__
+        self.push_screen(HelpScreen(title, help_entries(screen)))
+
+    async def action_quit(self) -> None:
+        unsaved = [s for s in self.screen_stack if isinstance(s, ClientPayScreen)]
+        if any(s.has_unsaved_changes() for s in unsaved):
+            self._confirm_quit()
+        else:
+            self.exit()
+
+    @work(group="quit", exclusive=True)
+    async def _confirm_quit(self) -> None:
+        if await self.push_screen_wait(
+            ConfirmScreen(
+                "Quit with unsaved changes?",
+                "You have edited a payer and not saved. Quitting now discards those edits.",
+                confirm="Discard and quit",
+                cancel="Keep editing",
+                destructive=True,
+            )
+        ):
+            self.exit()
+
+    def open_payer(self, payer_id: int) -> None:
+        """Open a payer's details on top of the current screen (palette, list)."""
+        if self.session is not None:
+            self._open_payer(self.session, payer_id)
+
+    @work(group="open-payer", exclusive=True, exit_on_error=False)
+    async def _open_payer(self, session: StaffSession, payer_id: int) -> None:
+        page = await call(load_payer, session, payer_id)
+        await self.push_screen(PayerDetailsScreen(session, page))
+
+    # -- mail -------------------------------------------------------------------------------
+
+    def poke_mailer(self) -> None:
+        """Something was queued: deliver it now rather than at the next poll."""
+        if self.mailer is not None:
+            self.mailer.poke()
+
+    async def _deliver(self, mailer: Mailer) -> None:
+        await mailer.run(self._delivered)
+
+    def _delivered(self, result: DeliveryResult) -> None:
+        # May be called from the mailer's thread: post_message is thread-safe.
+        self.post_message(MailDelivered(result))
+
+    def on_mail_delivered(self, message: MailDelivered) -> None:
+        result = message.result
+        what = EMAIL_KINDS.get(result.kind.value, "Email")
+        if result.outcome == Outcome.SENT:
+            toast(self, f"{what} sent to {result.to_address}.")
+        elif result.outcome == Outcome.RETRY:
+            reason = f" ({result.error})" if result.error else ""
+            toast(self, f"{what} to {result.to_address} queued for retry{reason}.", "warning")
+        else:
+            toast(self, f"{what} to {result.to_address} failed: {result.error}", "error")
+        for screen in self.screen_stack:
+            screen.post_message(MailDelivered(result))
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)

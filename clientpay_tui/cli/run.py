@@ -1,0 +1,115 @@
+"""``clientpay-tui`` (the app on the configured database) and ``clientpay-tui demo``.
+
+Textual is imported only here, when the app really starts, so that the other commands stay
+quick and so that ``ESCDELAY`` can be given a default before Textual reads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from clientpay_tui.cli.context import CliContext
+from clientpay_tui.config import Settings, data_dir, load_settings
+from clientpay_tui.db import schema
+from clientpay_tui.db.engine import Database
+from clientpay_tui.errors import ConfigError
+from clientpay_tui.mail.capture import CaptureServer, list_captured
+from clientpay_tui.mail.sender import SmtpSender
+from clientpay_tui.services.context import command_line_actor
+from clientpay_tui.services.facade import Services
+
+if TYPE_CHECKING:
+    from clientpay_tui.app import ClientPayApp
+
+SSH_ESCDELAY_MS = "300"
+"""Over SSH an arrow key's bytes can arrive apart; Textual's default 100 ms wait for the rest
+of an escape sequence then reads them as Escape plus text."""
+DEMO_FIRM = {
+    "firm_name": "Harbor & Finch LLP",
+    "portal_url": "https://portal.harbor-finch.example",
+    "mail_from": "Harbor & Finch Billing <billing@harbor-finch.example>",
+}
+
+
+def _prepare_terminal() -> None:
+    if os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"):
+        os.environ.setdefault("ESCDELAY", SSH_ESCDELAY_MS)
+
+
+async def _run(app: ClientPayApp, settings: Settings) -> None:
+    await app.run_async(mouse=settings.mouse)
+    if app.return_code:
+        sys.exit(app.return_code)
+
+
+def run_app(services: Services, settings: Settings) -> None:
+    """Run the app on the configured database until the staff member quits (or the
+    terminal goes away)."""
+    if not services.staff.list(command_line_actor("setup")):
+        raise ConfigError(
+            "no staff accounts yet: create one with `clientpay-tui staff add NAME --role admin`"
+        )
+    mailer = SmtpSender(services.db, settings)  # refuses a malformed mail_from up front
+    _prepare_terminal()
+    from clientpay_tui.app import ClientPayApp
+
+    asyncio.run(_run(ClientPayApp(services, mailer), settings))
+
+
+def demo_paths(fresh: bool) -> tuple[Path, Path]:
+    """The demo's SQLite file and captured-mail folder in the user data directory (emptied
+    first with ``fresh``)."""
+    path, mail = data_dir() / "demo.db", data_dir() / "demo-mail"
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        shutil.rmtree(mail, ignore_errors=True)
+    return path, mail
+
+
+async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
+    """The app, the real SMTP sender, and the capture server it sends to, on one loop."""
+    from clientpay_tui.app import ClientPayApp
+    from clientpay_tui.services import demo_data
+
+    async with CaptureServer(mail) as capture:
+        settings = load_settings(
+            config_file,
+            database_url=f"sqlite:///{path}",
+            **DEMO_FIRM,
+            **capture.settings_overrides(),
+        )
+        db = Database(settings.database_url)
+        try:
+            schema.ensure_current(db)
+            services = Services(db, settings)
+            if not demo_data.has_demo_data(services.ctx):
+                click.echo("Creating the demo data…", err=True)
+                await asyncio.to_thread(demo_data.create_demo_data, services.ctx)
+            app = ClientPayApp(
+                services,
+                SmtpSender(db, settings),
+                actor=demo_data.demo_admin(services.ctx),
+                captured_mail=lambda: list_captured(mail, limit=200),
+            )
+            await _run(app, settings)
+        finally:
+            db.dispose()
+
+
+@click.command("demo")
+@click.option("--fresh", is_flag=True, help="Throw the demo database away and create it anew.")
+@click.pass_obj
+def demo_command(obj: CliContext, fresh: bool) -> None:
+    """The app on a demo database with seeded data, signed in as the demo admin; what it
+    sends goes to a local mail server and shows on the Mail screen."""
+    path, mail = demo_paths(fresh)
+    _prepare_terminal()
+    asyncio.run(_run_demo(obj.config_file, path, mail))

@@ -1,0 +1,409 @@
+"""A table that shows rows fetched a page at a time from a data source.
+
+``DataTable`` keeps every row in the widget: adding 100,000 rows blocks the event loop for
+seconds and clearing and refilling it per keystroke costs tens of milliseconds. This widget is
+a Line-API ``ScrollView`` that knows only how many rows there are; it asks its
+:class:`RowSource` for the pages it needs to paint, in a worker thread, and keeps a few pages
+in a small cache. Scrolling to row 90,000 fetches one page.
+
+Cells are rendered from ``rich.text.Text`` built with :func:`clientpay_tui.text.printable`, so
+values from the database are shown literally: no markup, no terminal escape codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import Worker, WorkerState
+
+from clientpay_tui.errors import ClientPayError
+from clientpay_tui.text import one_line
+from clientpay_tui.widgets.row_source import ListSource, PageCache, RowSource
+from clientpay_tui.widgets.table_columns import Column, cell_text, column_widths, lay_out
+
+__all__ = ["Column", "ListSource", "PagedTable", "RowSource"]
+
+RowT = TypeVar("RowT")
+
+
+class PagedTable(ScrollView, Generic[RowT], can_focus=True):
+    """A keyboard-driven table over a :class:`RowSource`, painting only the rows on screen."""
+
+    DEFAULT_CSS = """
+    PagedTable {
+        height: 1fr;
+        overflow-x: hidden;
+        background: $surface;
+        & > .paged-table--header { text-style: bold; background: $panel; }
+        & > .paged-table--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .paged-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .paged-table--pending { color: $text-muted; }
+        & > .paged-table--empty { color: $text-muted; text-style: italic; }
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "paged-table--header",
+        "paged-table--cursor",
+        "paged-table--pending",
+        "paged-table--empty",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select", "Open", show=False),
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "first", "First row", show=False),
+        Binding("end", "last", "Last row", show=False),
+    ]
+
+    cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
+    """Index of the highlighted row."""
+
+    class RowHighlighted(Message):
+        """The cursor moved to a row (``row`` is ``None`` while its page is loading)."""
+
+        def __init__(self, table: PagedTable[Any], index: int, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+            self.row = row
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
+    class RowSelected(Message):
+        """``enter`` (or a second click) on a loaded row."""
+
+        def __init__(self, table: PagedTable[Any], index: int, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+            self.row = row
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
+    class Loaded(Message):
+        """A new source (or a reload) is on screen; ``count`` rows, ``more`` if capped."""
+
+        def __init__(self, table: PagedTable[Any], count: int, more: bool) -> None:
+            super().__init__()
+            self.table = table
+            self.count = count
+            self.more = more
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[Column[RowT]],
+        *,
+        empty_text: str = "Nothing to show.",
+        page_size: int = 100,
+        cache_pages: int = 20,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns = list(columns)
+        self.empty_text = empty_text
+        self.page_size = page_size
+        self.cache_pages = cache_pages
+        self._data: PageCache[RowT] | None = None
+        self._pending_load: tuple[RowSource[RowT], bool] | None = None
+        self._loader: Worker[None] | None = None
+        self._loading = False
+        self._fetching: set[int] = set()
+        self._widths: list[int] = []
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return self._data.count if self._data else 0
+
+    @property
+    def more_rows(self) -> bool:
+        """The count was capped: rows beyond :attr:`row_count` appear as you scroll."""
+        return bool(self._data and self._data.more)
+
+    @property
+    def highlighted(self) -> RowT | None:
+        """The row under the cursor, or ``None`` if there is none or it is still loading."""
+        return self.row_at(self.cursor_row)
+
+    def row_at(self, index: int) -> RowT | None:
+        """A row if its page is in the cache (never fetches)."""
+        return self._data.row(index) if self._data else None
+
+    def load(self, source: RowSource[RowT]) -> None:
+        """Show ``source`` from its first row. The current rows stay until the new first page
+        has arrived, so the table never flashes empty while someone types.
+
+        Loads are coalesced: while one query runs, further calls only replace the source that
+        runs next, so typing quickly costs one query at a time and stale results are dropped.
+        """
+        self._queue_load(source, keep_cursor=False)
+
+    def reload(self) -> None:
+        """Fetch the current source again (after an edit), keeping the cursor where it is."""
+        if self._data is not None:
+            self._queue_load(self._data.source, keep_cursor=True)
+
+    async def wait_loaded(self) -> None:
+        """Wait until the pending load has reached the screen (tests and benchmarks)."""
+        while self._loading and self._loader is not None:
+            await self._loader.wait()
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def _queue_load(self, source: RowSource[RowT], *, keep_cursor: bool) -> None:
+        self._pending_load = (source, keep_cursor)
+        if not self._loading:
+            self._loading = True
+            self._loader = self.run_worker(
+                self._run_loads(), group="paged-table-load", exit_on_error=False
+            )
+
+    async def _run_loads(self) -> None:
+        try:
+            await self._apply_loads()
+        finally:
+            self._loading = False
+
+    async def _apply_loads(self) -> None:
+        while self._pending_load is not None:
+            source, keep_cursor = self._pending_load
+            self._pending_load = None
+            cursor = self.cursor_row if keep_cursor else 0
+            # The rows are what the staff member waits for: show them as soon as their page
+            # arrives and let the count (often the slower query) follow, computed meanwhile.
+            counting = asyncio.ensure_future(asyncio.to_thread(source.count))
+            first_page = cursor // self.page_size
+            rows = await asyncio.to_thread(
+                source.fetch, first_page * self.page_size, self.page_size
+            )
+            if not rows and first_page:
+                # The cursor's page is past the end now (rows went away): go to the last one.
+                count, _more = await counting
+                cursor = max(min(cursor, count - 1), 0)
+                first_page = cursor // self.page_size
+                rows = await asyncio.to_thread(
+                    source.fetch, first_page * self.page_size, self.page_size
+                )
+            if self._pending_load is not None:
+                counting.cancel()
+                continue  # superseded by a newer search before it reached the screen
+            end = first_page * self.page_size + len(rows)
+            complete = len(rows) < self.page_size  # the last page: the count is known
+            data = self._show_first_page(
+                source, first_page, rows, cursor, keep_cursor, end, not complete
+            )
+            if complete:
+                counting.cancel()
+                continue
+            count, capped = await counting
+            if self._data is data:
+                data.counted(count, capped)
+                self._update_virtual_size()
+                self.cursor_row = min(self.cursor_row, max(data.count - 1, 0))
+                self.refresh()
+                self.post_message(self.Loaded(self, data.count, data.more))
+
+    def _show_first_page(
+        self,
+        source: RowSource[RowT],
+        first_page: int,
+        rows: Sequence[RowT],
+        cursor: int,
+        keep_cursor: bool,
+        count: int,
+        more: bool,
+    ) -> PageCache[RowT]:
+        data = PageCache(source, self.page_size, self.cache_pages, count, more)
+        if rows:
+            data.store(first_page, rows)
+        self._data = data
+        self._fetching.clear()
+        self._update_virtual_size()
+        if not keep_cursor:
+            self.scroll_to(y=0, animate=False, force=True, immediate=True)
+        self.cursor_row = min(cursor, max(count - 1, 0))
+        self.refresh()
+        self.post_message(self.Loaded(self, count, more))
+        return data
+
+    def _want_page(self, page: int) -> None:
+        data = self._data
+        if data is None or page in data.pages or page in self._fetching:
+            return
+        self._fetching.add(page)
+        self.run_worker(
+            self._fetch_page(data, page), group="paged-table-pages", exit_on_error=False
+        )
+
+    async def _fetch_page(self, data: PageCache[RowT], page: int) -> None:
+        rows = await asyncio.to_thread(data.source.fetch, page * self.page_size, self.page_size)
+        if self._data is not data:
+            return  # a newer source was loaded meanwhile
+        self._fetching.discard(page)
+        if data.store(page, rows):  # a capped count grows as the user scrolls past it
+            self._update_virtual_size()
+            self.post_message(self.Loaded(self, data.count, data.more))
+        self.refresh()
+        if page == self.cursor_row // self.page_size:
+            self._post_highlighted()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The table cannot show what failed to load: tell the staff member, keep the rows.
+        if event.state == WorkerState.ERROR and event.worker.group.startswith("paged-table"):
+            error = event.worker.error
+            if isinstance(error, ClientPayError):
+                self.notify(one_line(error), severity="error", markup=False)
+                self._fetching.clear()
+            elif isinstance(error, Exception):
+                self.app._handle_exception(error)
+
+    # -- geometry ---------------------------------------------------------------------------
+
+    @property
+    def _body_height(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def _update_virtual_size(self) -> None:
+        rows = self.row_count + (1 if self.more_rows else 0)
+        self.virtual_size = Size(self.scrollable_content_region.width, rows + 1)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._widths = []
+        self._update_virtual_size()
+        self._scroll_cursor_visible()
+
+    def _column_widths(self, width: int) -> list[int]:
+        if not self._widths or sum(self._widths) + len(self._widths) - 1 != width:
+            self._widths = column_widths(self.columns, width)
+        return self._widths
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._render_header(width)
+        data = self._data
+        index = int(self.scroll_offset.y) + y - 1
+        if data is None or data.count == 0:
+            if y == 1 and data is not None:
+                style = self.get_component_rich_style("paged-table--empty")
+                return self._strip(Text(f" {self.empty_text}", style=style), width, Style())
+            return Strip.blank(width, self.rich_style)
+        if index >= data.count:
+            if data.more and index == data.count:
+                self._want_page(index // self.page_size)
+            return Strip.blank(width, self.rich_style)
+        row = self.row_at(index)
+        if row is None:
+            self._want_page(index // self.page_size)
+            style = self.get_component_rich_style("paged-table--pending")
+            return self._strip(Text(" …", style=style), width, Style())
+        if index == self.cursor_row:
+            base = self.get_component_rich_style("paged-table--cursor")
+        else:
+            base = Style()
+        return self._render_row(row, width, base)
+
+    def _render_header(self, width: int) -> Strip:
+        style = self.get_component_rich_style("paged-table--header")
+        cells = [Text(c.label, justify=c.justify) for c in self.columns]
+        return self._strip(self._join(cells, width), width, style)
+
+    def _render_row(self, row: RowT, width: int, base: Style) -> Strip:
+        cells = [cell_text(column.render(row)) for column in self.columns]
+        return self._strip(self._join(cells, width), width, base)
+
+    def _join(self, cells: list[Text], width: int) -> Text:
+        return lay_out(cells, self.columns, self._column_widths(width))
+
+    def _strip(self, text: Text, width: int, style: Style) -> Strip:
+        segments = list(text.render(self.app.console))
+        base = self.rich_style + style
+        strip = Strip(Segment.apply_style(segments, base), text.cell_len)
+        return strip.crop_extend(0, width, base)
+
+    # -- cursor -----------------------------------------------------------------------------
+
+    def validate_cursor_row(self, value: int) -> int:
+        return max(0, min(value, self.row_count - 1)) if self.row_count else 0
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self._scroll_cursor_visible()
+        self.refresh()
+        self._post_highlighted()
+
+    def _post_highlighted(self) -> None:
+        if self._data is not None:
+            self.post_message(self.RowHighlighted(self, self.cursor_row, self.highlighted))
+
+    def _scroll_cursor_visible(self) -> None:
+        # force=True: right after a load the scrollbars are not laid out yet, and Textual
+        # refuses to scroll a widget that shows no scrollbar (End would move the cursor to a
+        # row that never gets painted, so its page would never be fetched).
+        top = int(self.scroll_offset.y)
+        height = self._body_height
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, force=True, immediate=True)
+        elif self.cursor_row >= top + height:
+            self.scroll_to(
+                y=self.cursor_row - height + 1, animate=False, force=True, immediate=True
+            )
+
+    def action_cursor(self, delta: int) -> None:
+        self.cursor_row += delta
+
+    def action_page(self, direction: int) -> None:
+        self.cursor_row += direction * self._body_height
+
+    def action_first(self) -> None:
+        self.cursor_row = 0
+
+    def action_last(self) -> None:
+        self.cursor_row = self.row_count - 1
+
+    def action_select(self) -> None:
+        row = self.highlighted
+        if row is not None:
+            self.post_message(self.RowSelected(self, self.cursor_row, row))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y < 1:
+            return
+        index = int(self.scroll_offset.y) + event.y - 1
+        if index >= self.row_count:
+            return
+        if index == self.cursor_row or event.chain > 1:
+            self.cursor_row = index
+            self.action_select()
+        else:
+            self.cursor_row = index

@@ -1,0 +1,131 @@
+"""The base of every screen: role-aware actions, toasts that never parse data as markup, help
+entries, and running blocking service calls off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, TypeVar
+
+from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from clientpay_tui.errors import ClientPayError, PermissionDenied
+from clientpay_tui.screens.session import StaffSession
+from clientpay_tui.services.context import Permission
+from clientpay_tui.text import one_line
+
+ResultT = TypeVar("ResultT")
+T = TypeVar("T")
+Severity = Literal["information", "warning", "error"]
+
+
+def toast(app: App[Any], message: object, severity: Severity = "information") -> None:
+    """A notification whose text is always literal (names can hold ``[`` and escape codes)."""
+    timeout = 8.0 if severity == "error" else 5.0
+    app.notify(one_line(message, 300), severity=severity, markup=False, timeout=timeout)
+
+
+def error_toast(app: App[Any], error: ClientPayError) -> None:
+    """Expected errors from the services, as a toast (a refusal by role is a warning)."""
+    toast(app, error, "warning" if isinstance(error, PermissionDenied) else "error")
+
+
+def report_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:
+    """Expected errors from a worker become toasts; anything else is a bug and ends the app.
+
+    ``Worker.StateChanged`` does not bubble, so every node that runs workers calls this.
+    """
+    if event.state != WorkerState.ERROR:
+        return
+    error = event.worker.error
+    if isinstance(error, ClientPayError):
+        error_toast(node.app, error)
+    elif isinstance(error, Exception):
+        node.app._handle_exception(error)
+
+
+async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking service call in a thread: SQL and argon2 never stall the UI."""
+    return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    key: str
+    description: str
+    note: str | None = None
+    """Why the key does nothing for this staff member (their role), if it does not."""
+
+
+class ClientPayScreen(Screen[ResultT]):
+    """A screen for a signed-in staff member."""
+
+    PERMISSIONS: ClassVar[dict[str, Permission]] = {}
+    """Actions of this screen that need a permission beyond viewing."""
+    HELP_EXTRA: ClassVar[list[tuple[str, str]]] = []
+    """Keys of widgets on the screen worth listing in Help (``(key, description)``)."""
+
+    def __init__(self, session: StaffSession) -> None:
+        super().__init__()
+        self.session = session
+
+    def denial(self, action: str) -> str | None:
+        """Why the signed-in staff member may not run ``action`` here, or ``None``."""
+        permission = self.PERMISSIONS.get(action)
+        return self.session.denial(permission) if permission else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None shows the key dimmed in the Footer; Help says why.
+        return None if self.denial(action) else True
+
+    def has_unsaved_changes(self) -> bool:
+        """Whether leaving now would lose edits (the app asks before quitting)."""
+        return False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)
+
+    def toast(self, message: object, severity: Severity = "information") -> None:
+        toast(self.app, message, severity)
+
+    def refuse(self, action: str) -> bool:
+        """Toast the reason and return True if the staff member may not run ``action``."""
+        reason = self.denial(action)
+        if reason:
+            self.toast(reason, "warning")
+        return reason is not None
+
+
+def help_entries(screen: Screen[Any]) -> list[HelpEntry]:
+    """Every key of ``screen`` and the app-wide keys, with the reason for any that are off."""
+    app = screen.app
+    entries: list[HelpEntry] = []
+    seen: set[str] = set()
+
+    def add(node: DOMNode, binding: Binding) -> None:
+        if not binding.description or binding.system or binding.action in seen:
+            return
+        action = binding.action.partition("(")[0]
+        if node.check_action(action, ()) is False:
+            return  # not offered in this state (e.g. "Re-send" instead of "Reset")
+        seen.add(binding.action)
+        note = node.denial(action) if isinstance(node, ClientPayScreen) else None
+        entries.append(
+            HelpEntry(app.get_key_display(binding), binding.tooltip or binding.description, note)
+        )
+
+    for _key, bindings in screen._bindings.key_to_bindings.items():
+        for binding in bindings:
+            add(screen, binding)
+    extra = screen.HELP_EXTRA if isinstance(screen, ClientPayScreen) else []
+    entries.extend(HelpEntry(key, description) for key, description in extra)
+    for _key, bindings in app._bindings.key_to_bindings.items():
+        for binding in bindings:
+            add(app, binding)
+    return entries

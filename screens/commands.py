@@ -1,0 +1,94 @@
+"""Command palette (``ctrl+p``) providers: jump to a payer, and run the current screen's keys.
+
+Hits are built as ``Content`` from literal text: the palette parses plain strings as markup,
+and payer names are data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Any, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from clientpay_tui.screens.base import ClientPayScreen
+from clientpay_tui.screens.session import PayerOpener, StaffSession
+from clientpay_tui.text import printable
+
+
+def _highlighted(text: str, query: str) -> Content:
+    """``text`` shown literally, with the first case-insensitive match of ``query`` bold."""
+    content = Content(text)
+    start = text.casefold().find(query.casefold())
+    if query and start >= 0:
+        content = content.stylize("bold underline", start, start + len(query))
+    return content
+
+
+class PayerCommands(Provider):
+    """Open a payer by typing part of their name, email or client number."""
+
+    MIN_QUERY = 2
+    LIMIT = 8
+
+    def _session(self) -> StaffSession | None:
+        return cast(StaffSession | None, getattr(self.app, "session", None))
+
+    async def search(self, query: str) -> Hits:
+        session = self._session()
+        text = query.strip()
+        if session is None or len(text) < self.MIN_QUERY:
+            return
+        rows = await asyncio.to_thread(
+            session.services.payers.search, session.actor, text, 0, self.LIMIT
+        )
+        opener = cast(PayerOpener, self.app)
+        matcher = self.matcher(text)
+        for rank, row in enumerate(rows):
+            label = printable(f"{row.name}  <{row.email or 'no email'}>  {row.status.value}")
+            score = max(matcher.match(row.name), matcher.match(row.email or ""))
+            # The database matched it (perhaps by client number): keep its order.
+            score = max(score, 0.5 - rank / 100)
+            yield Hit(
+                score,
+                _highlighted(label, text),
+                partial(opener.open_payer, row.id),
+                text=label,
+            )
+
+
+class ScreenCommands(Provider):
+    """Every key of the screen the palette was opened on, runnable by name."""
+
+    def _commands(self) -> list[tuple[str, str, Any]]:
+        screen = self.screen
+        found = []
+        for _key, bindings in screen._bindings.key_to_bindings.items():
+            for binding in bindings:
+                if not binding.description or binding.system:
+                    continue
+                action = binding.action
+                name = action.partition("(")[0]
+                reason = screen.denial(name) if isinstance(screen, ClientPayScreen) else None
+                key = self.app.get_key_display(binding)
+                if reason and isinstance(screen, ClientPayScreen):
+                    command = partial(screen.refuse, name)
+                    help_text = reason
+                else:
+                    command = partial(screen.run_action, action)
+                    help_text = f"Key: {key}"
+                found.append((binding.tooltip or binding.description, help_text, command))
+        return found
+
+    async def discover(self) -> Hits:
+        for name, help_text, command in self._commands():
+            yield DiscoveryHit(Content(name), command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, command in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), command, text=name, help=help_text)

@@ -1,0 +1,253 @@
+"""One payer: Payer Information (fields and Login Access) and the read-only tabs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.lazy import Lazy
+from textual.widgets import Button, Footer, Header, Switch, TabbedContent, TabPane, Tabs
+
+from clientpay_tui.db.models import IntegrationName
+from clientpay_tui.messages import MailDelivered
+from clientpay_tui.screens import access_flow
+from clientpay_tui.screens.base import ClientPayScreen, call
+from clientpay_tui.screens.confirm import ConfirmScreen
+from clientpay_tui.screens.payer_info import PayerInfoPane
+from clientpay_tui.screens.payer_tabs import (
+    DataPane,
+    associations_pane,
+    detail_panes,
+    load_tabs,
+    show_tabs,
+)
+from clientpay_tui.screens.session import StaffSession
+from clientpay_tui.services.context import Permission
+from clientpay_tui.services.payers import PayerDetail
+from clientpay_tui.styles import stylesheet
+from clientpay_tui.widgets.formatting import only_invited
+
+
+@dataclass(frozen=True)
+class PayerPage:
+    """What the screen needs before it can be composed."""
+
+    detail: PayerDetail
+    connect: bool
+    """The Connect integration is enabled: the Associations tab exists."""
+
+
+def load_payer(session: StaffSession, payer_id: int) -> PayerPage:
+    """Fetch a payer and the integration state (blocking: run it in a thread)."""
+    services, actor = session.services, session.actor
+    detail = services.payers.get(actor, payer_id)
+    connect = IntegrationName.CONNECT in services.integrations.enabled(actor)
+    return PayerPage(detail, connect)
+
+
+class PayerDetailsScreen(ClientPayScreen[None]):
+    """Tabs for one payer; ``escape`` goes back (asking first if edits are unsaved)."""
+
+    CSS_PATH = stylesheet("payer_details.tcss")
+    HELP_TITLE = "Payer details"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Short descriptions: the Footer must fit 80 columns. Help and the palette show the
+        # tooltips.
+        Binding("l", "toggle_login", "Login", tooltip="Toggle Login Access (asks first)"),
+        Binding("r", "reset", "Reset", tooltip="Send a password reset email (asks first)"),
+        Binding("r", "resend", "Resend", tooltip="Re-send the welcome email (asks first)"),
+        Binding("d", "delete_login", "Delete", tooltip="Delete the login (asks first)"),
+        Binding("a", "add_associations", "Assoc", tooltip="Add associations"),
+        # Not priority: from a field, ctrl+s then comes after every character typed before it.
+        Binding("ctrl+s", "save", "Save", tooltip="Save the payer's fields"),
+        Binding("escape", "back", "Back", tooltip="Back to the list (asks if unsaved)"),
+    ]
+    PERMISSIONS: ClassVar[dict[str, Permission]] = {
+        "reset": Permission.SEND_RESET,
+        "resend": Permission.SEND_RESET,
+        "delete_login": Permission.DELETE_LOGIN,
+        "add_associations": Permission.MANAGE_ASSOCIATIONS,
+        "save": Permission.EDIT_PAYERS,
+    }
+    HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
+        ("← →", "Switch tabs (when the tab bar has focus)"),
+        ("space", "Toggle the focused switch, press the focused button"),
+    ]
+
+    def __init__(self, session: StaffSession, page: PayerPage) -> None:
+        super().__init__(session)
+        self.detail = page.detail
+        self.connect = page.connect
+        self.info = PayerInfoPane(page.detail, id="info")
+        self.panes: dict[str, DataPane[Any]] = {}
+        self.tabs_loaded = False
+        """The read-only tabs show the latest load (tests and benchmarks wait for it)."""
+
+    @property
+    def now(self) -> Any:
+        return self.session.services.ctx.clock()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="payer-tabs"):
+            with TabPane("Payer Information", id="info-tab"):
+                yield self.info
+            if self.connect:
+                # Not composed at all without Connect: a hidden tab could still be activated.
+                pane = associations_pane()
+                self.panes["associations"] = pane
+                with TabPane("Associations", id="associations-tab"):
+                    yield Lazy(pane)
+            for key, (title, pane) in detail_panes().items():
+                self.panes[key] = pane
+                with TabPane(title, id=f"{key}-tab"):
+                    # Hidden at first: mounted after the first paint, so the payer shows sooner.
+                    yield Lazy(pane)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._apply_roles()
+        self.info.show(self.detail, self.now)
+        self.set_focus(self.query_one(Tabs))
+        self._load_tabs()
+
+    def _apply_roles(self) -> None:
+        self.info.permit("login-access", self.denial("toggle_login"))
+        self.info.permit("delete-login", self.denial("delete_login"))
+        self.info.permit("reset", self.denial("reset"))
+        self.info.permit("save", self.denial("save"))
+        for field in ("name", "email", "phone", "notes"):
+            self.info.permit(field, self.denial("save"))
+
+    # -- roles and state --------------------------------------------------------------------
+
+    def denial(self, action: str) -> str | None:
+        if action == "toggle_login":
+            needed = Permission.DELETE_LOGIN if self.detail.login else Permission.GRANT_ACCESS
+            return self.session.denial(needed)
+        return super().denial(action)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        invited = only_invited(self.detail)
+        if (action == "reset" and invited) or (action == "resend" and not invited):
+            return False  # the other of the pair is shown for this key
+        if action == "add_associations" and not self.connect:
+            return False
+        if action in ("reset", "resend", "delete_login") and self.detail.login is None:
+            return None
+        return super().check_action(action, parameters)
+
+    def has_unsaved_changes(self) -> bool:
+        return self.info.is_dirty()
+
+    async def ask(self, dialog: ConfirmScreen) -> bool:
+        """Show a dialog and wait for the answer (inside a worker)."""
+        return bool(await self.app.push_screen_wait(dialog))
+
+    async def reload(
+        self, *, discard_edits: bool = False, detail: PayerDetail | None = None
+    ) -> None:
+        """Show the payer as stored now; edits in the fields survive unless discarded."""
+        if detail is None:
+            detail = await call(
+                self.session.services.payers.get, self.session.actor, self.detail.id
+            )
+        self.detail = detail
+        self.info.show(detail, self.now, replace_fields=discard_edits)
+        self._apply_roles()
+        self.refresh_bindings()
+        self._load_tabs()
+
+    @work(group="payer-tabs", exclusive=True, exit_on_error=False)
+    async def _load_tabs(self) -> None:
+        self.tabs_loaded = False
+        data = await call(load_tabs, self.session, self.detail.id, self.connect)
+        show_tabs(self.panes, data)
+        self.tabs_loaded = True
+
+    # -- actions ----------------------------------------------------------------------------
+
+    @work(group="access", exclusive=True, exit_on_error=False)
+    async def action_toggle_login(self) -> None:
+        if self.refuse("toggle_login"):
+            return
+        if self.detail.login is None:
+            await access_flow.grant(self)
+        else:
+            await access_flow.delete_login(self)
+
+    @work(group="access", exclusive=True, exit_on_error=False)
+    async def action_delete_login(self) -> None:
+        if not self.refuse("delete_login"):
+            await access_flow.delete_login(self)
+
+    @work(group="access", exclusive=True, exit_on_error=False)
+    async def action_reset(self) -> None:
+        if not self.refuse("reset"):
+            await access_flow.send_reset(self)
+
+    async def action_resend(self) -> None:
+        self.action_reset()
+
+    @work(group="access", exclusive=True, exit_on_error=False)
+    async def action_save(self) -> None:
+        if not self.refuse("save"):
+            await access_flow.save(self)
+
+    def action_add_associations(self) -> None:
+        """``a``: where the add-associations screen (issue 5) plugs in, as
+        ``self.app.push_screen(AddAssociationsScreen(self.session, self.detail.id),
+        self.associations_changed)``. Only reachable while Connect is enabled."""
+        if self.refuse("add_associations"):
+            return
+        self.toast("Adding associations is not available in this version yet.", "warning")
+
+    def associations_changed(self, _result: object = None) -> None:
+        """Associations were added or removed: refresh the tabs that show them."""
+        self._load_tabs()
+
+    @work(group="leave", exclusive=True, exit_on_error=False)
+    async def action_back(self) -> None:
+        if self.info.is_dirty():
+            leave = await self.ask(
+                ConfirmScreen(
+                    "Discard unsaved changes?",
+                    f"You changed {self.detail.name} and did not save. Going back discards "
+                    "those edits.",
+                    confirm="Discard changes",
+                    cancel="Keep editing",
+                    destructive=True,
+                )
+            )
+            if not leave:
+                return
+        self.dismiss(None)
+
+    # -- events -----------------------------------------------------------------------------
+
+    @on(Switch.Changed, "#login-access")
+    def _switch_flipped(self, event: Switch.Changed) -> None:
+        # The switch shows the stored state: put it back, then let the flow (and its
+        # dialog) decide; a reload after the flow sets it to what really happened.
+        with event.switch.prevent(Switch.Changed):
+            event.switch.value = self.detail.login is not None
+        self.action_toggle_login()
+
+    @on(Button.Pressed, "#delete-login")
+    def _delete_pressed(self) -> None:
+        self.action_delete_login()
+
+    @on(Button.Pressed, "#reset")
+    def _reset_pressed(self) -> None:
+        self.action_reset()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    def on_mail_delivered(self, message: MailDelivered) -> None:
+        if message.result.payer_id == self.detail.id:
+            self.run_worker(self.reload(), group="mail-reload", exclusive=True)

@@ -1,0 +1,192 @@
+"""The read-only tabs of the payer details screen: Associations, Portal preview, Wallets,
+Transactions and Activity. One blocking loader fetches them all; each pane is a summary line
+over a :class:`PagedTable` so every table in the app reads and scrolls the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from clientpay_tui.screens.session import StaffSession
+from clientpay_tui.services.associations import AssociationRow
+from clientpay_tui.services.audit import AuditEntry
+from clientpay_tui.services.preview import PortalView, TransactionView, VisibleInvoice, WalletView
+from clientpay_tui.text import printable
+from clientpay_tui.widgets.formatting import day, money, stamp
+from clientpay_tui.widgets.paged_table import Column, ListSource, PagedTable
+
+RowT = TypeVar("RowT")
+
+
+@dataclass(frozen=True)
+class TabsData:
+    preview: PortalView
+    activity: list[AuditEntry]
+    associations: list[AssociationRow] | None
+    """``None`` while the Connect integration is off (the tab does not exist then)."""
+
+
+def load_tabs(session: StaffSession, payer_id: int, connect: bool) -> TabsData:
+    """Everything the read-only tabs show (blocking: run it in a thread)."""
+    services, actor = session.services, session.actor
+    return TabsData(
+        preview=services.preview.portal_view(actor, payer_id),
+        activity=services.audit.for_payer(actor, payer_id),
+        associations=services.associations.for_payer(actor, payer_id) if connect else None,
+    )
+
+
+class DataPane(Vertical, Generic[RowT]):
+    """A summary line over a table of rows already loaded, and optionally the highlighted
+    row in full below it (for what does not fit in 80 columns)."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column[RowT]],
+        empty_text: str,
+        *,
+        id: str,
+        describe: Callable[[RowT], str] | None = None,
+    ) -> None:
+        super().__init__(id=id, classes="data-pane")
+        self.table: PagedTable[RowT] = PagedTable(columns, empty_text=empty_text)
+        self.describe = describe
+        self._shown: tuple[Sequence[RowT], str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading…", classes="pane-summary")
+        yield self.table
+        if self.describe is not None:
+            yield Static("", classes="pane-detail")
+
+    @on(PagedTable.RowHighlighted)
+    def _highlighted(self, event: PagedTable.RowHighlighted) -> None:
+        if self.describe is not None:
+            text = "" if event.row is None else self.describe(event.row)
+            self.query_one(".pane-detail", Static).update(Content(printable(text, multiline=True)))
+
+    def show(self, rows: Sequence[RowT], summary: str) -> None:
+        """Show loaded rows (kept until mounted: panes of hidden tabs mount lazily)."""
+        self._shown = (rows, summary)
+        if self.is_mounted:
+            self._apply()
+
+    def on_mount(self) -> None:
+        self._apply()
+
+    def _apply(self) -> None:
+        if self._shown is None:
+            return
+        rows, summary = self._shown
+        self.query_one(".pane-summary", Static).update(Content(printable(summary)))
+        self.table.load(ListSource(rows))
+
+
+def _payable(invoice: VisibleInvoice) -> Text:
+    return Text("yes" if invoice.payable else "no", style="bold" if invoice.payable else "dim")
+
+
+def describe_invoice(invoice: VisibleInvoice) -> str:
+    matter = (
+        f"{invoice.matter_number} {invoice.matter_description}" if invoice.matter_number else ""
+    )
+    return (
+        f"{invoice.invoice_number} ({invoice.source.value}) {matter}\n"
+        f"Amount {money(invoice.amount_cents)}, balance {money(invoice.balance_cents)}: "
+        f"{invoice.reason}"
+    )
+
+
+PREVIEW_COLUMNS: list[Column[VisibleInvoice]] = [
+    Column("Invoice", lambda i: i.invoice_number, width=12),
+    Column("Date", lambda i: day(i.invoice_date), width=11),
+    Column("Client", lambda i: f"{i.client_number} {i.client_name}", ratio=1),
+    Column("Balance", lambda i: money(i.balance_cents), width=11, justify="right"),
+    Column("Payable", _payable, width=7),
+]
+ASSOCIATION_COLUMNS: list[Column[AssociationRow]] = [
+    Column("Level", lambda a: a.level.value, width=7),
+    Column("What", lambda a: a.target, ratio=3),
+    Column("Invoices", lambda a: f"{a.invoice_count:,}", width=8, justify="right"),
+    Column("Open balance", lambda a: money(a.open_balance_cents), width=12, justify="right"),
+    Column("Added by", lambda a: a.created_by, ratio=1),
+]
+WALLET_COLUMNS: list[Column[WalletView]] = [
+    Column("Kind", lambda w: w.kind, width=10),
+    Column("Label", lambda w: w.label, ratio=3),
+    Column("Default", lambda w: "yes" if w.is_default else "", width=7),
+    Column("Added", lambda w: day(w.created_at), width=11),
+]
+TRANSACTION_COLUMNS: list[Column[TransactionView]] = [
+    Column("When", lambda t: stamp(t.created_at), width=16),
+    Column("Description", lambda t: t.description, ratio=3),
+    Column("Amount", lambda t: money(t.amount_cents), width=11, justify="right"),
+    Column("Status", lambda t: t.status, width=9),
+    Column("Wallet", lambda t: t.wallet_label or "", ratio=1),
+]
+ACTIVITY_COLUMNS: list[Column[AuditEntry]] = [
+    Column("When (UTC)", lambda e: stamp(e.at), width=16),
+    Column("Who", lambda e: e.actor, width=14),
+    Column("What", lambda e: e.summary, ratio=1),
+]
+
+
+def associations_pane() -> DataPane[Any]:
+    return DataPane(
+        ASSOCIATION_COLUMNS,
+        "No associations: this payer sees no invoices.",
+        id="associations-pane",
+        describe=lambda a: f"{a.target}\nAdded by {a.created_by} on {day(a.created_at)}",
+    )
+
+
+def detail_panes() -> dict[str, tuple[str, DataPane[Any]]]:
+    """The always-present read-only tabs: pane id → (tab title, pane)."""
+    return {
+        "preview": (
+            "Portal preview",
+            DataPane(
+                PREVIEW_COLUMNS,
+                "No invoices are visible.",
+                id="preview-pane",
+                describe=describe_invoice,
+            ),
+        ),
+        "wallets": ("Wallets", DataPane(WALLET_COLUMNS, "No wallets.", id="wallets-pane")),
+        "transactions": (
+            "Transactions",
+            DataPane(TRANSACTION_COLUMNS, "No transactions.", id="transactions-pane"),
+        ),
+        "activity": (
+            "Activity",
+            DataPane(
+                ACTIVITY_COLUMNS,
+                "No activity.",
+                id="activity-pane",
+                describe=lambda e: f"{stamp(e.at)} UTC, {e.actor} ({e.action}):\n{e.summary}",
+            ),
+        ),
+    }
+
+
+def show_tabs(panes: dict[str, DataPane[Any]], data: TabsData) -> None:
+    preview = data.preview
+    panes["preview"].show(preview.invoices, preview.summary)
+    wallets = preview.wallets
+    panes["wallets"].show(wallets, f"{len(wallets)} wallet(s) the payer manages in the portal.")
+    shown = preview.transactions
+    panes["transactions"].show(shown, f"The latest {len(shown)} transaction(s), newest first.")
+    panes["activity"].show(data.activity, f"{len(data.activity)} event(s), newest first.")
+    if data.associations is not None and "associations" in panes:
+        rows = data.associations
+        panes["associations"].show(
+            rows, f"{len(rows)} association(s): what this payer sees in the portal."
+        )

@@ -1,0 +1,116 @@
+"""The first screen: username and password, checked with argon2 off the event loop."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from clientpay_tui.errors import AccountLocked, AuthenticationFailed, DatabaseError
+from clientpay_tui.screens.base import call
+from clientpay_tui.services.context import Actor
+from clientpay_tui.services.facade import Services
+from clientpay_tui.styles import stylesheet
+from clientpay_tui.text import printable
+
+
+class SignInScreen(Screen[None]):
+    """Posts :class:`SignInScreen.SignedIn` once the password checks out."""
+
+    CSS_PATH = stylesheet("sign_in.tcss")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Enter in the username field moves to the password at once (priority), so that a
+        # password typed straight after it lands there. Enter in the password field is the
+        # field's own submit, which comes after every character typed before it.
+        Binding("enter", "sign_in", "Sign in", priority=True),
+    ]
+    AUTO_FOCUS = "#username"
+
+    class SignedIn(Message):
+        def __init__(self, actor: Actor) -> None:
+            super().__init__()
+            self.actor = actor
+
+    def __init__(self, services: Services, *, username: str = "") -> None:
+        super().__init__()
+        self.services = services
+        self.initial_username = username
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="sign-in"):
+            yield Static(
+                Content(f"Sign in to {printable(self.services.settings.firm_name)}"),
+                id="sign-in-title",
+            )
+            with Horizontal(classes="field"):
+                yield Label("Username", classes="field-label")
+                yield Input(self.initial_username, id="username", compact=True, max_length=64)
+            with Horizontal(classes="field"):
+                yield Label("Password", classes="field-label")
+                yield Input(id="password", password=True, compact=True, max_length=1024)
+            yield Static("", id="sign-in-error")
+            with Horizontal(id="sign-in-buttons"):
+                yield Button("Sign in", variant="primary", id="sign-in-button", compact=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if self.initial_username:
+            self.set_focus(self.query_one("#password", Input))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Only from the username field: the password field and the button handle enter.
+        return action != "sign_in" or self.focused is self.query_one("#username", Input)
+
+    @on(Button.Pressed, "#sign-in-button")
+    @on(Input.Submitted, "#password")
+    def _submitted(self) -> None:
+        self.action_sign_in()
+
+    def action_sign_in(self) -> None:
+        username = self.query_one("#username", Input)
+        password = self.query_one("#password", Input)
+        if self.focused is username and not password.value:
+            # At once (Widget.focus waits for a refresh): the password may be typed ahead.
+            self.set_focus(password)
+            return
+        if not username.value.strip():
+            self._show_error("Enter your username.")
+            self.set_focus(username)
+            return
+        if not self.busy:
+            self._check(username.value, password.value)
+
+    @work(exclusive=True, group="sign-in", exit_on_error=False)
+    async def _check(self, username: str, password: str) -> None:
+        self.busy = True
+        error = self.query_one("#sign-in-error", Static)
+        error.remove_class("-error")
+        error.update("Checking…")
+        try:
+            actor = await call(self.services.staff.sign_in, username, password)
+        except AccountLocked as locked:
+            self._show_error(f"Account locked. {locked}")
+            return
+        except (AuthenticationFailed, DatabaseError) as failed:
+            self._show_error(str(failed))
+            return
+        finally:
+            self.busy = False
+            self.query_one("#password", Input).value = ""
+        error.update("")
+        self.post_message(self.SignedIn(actor))
+
+    def _show_error(self, message: str) -> None:
+        error = self.query_one("#sign-in-error", Static)
+        error.add_class("-error")
+        error.update(Content(printable(message)))
+        self.set_focus(self.query_one("#password", Input))

@@ -1,0 +1,86 @@
+"""The app runs the real SMTP sender: each delivery becomes a toast and updates the payer,
+against a real aiosmtpd server on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from clientpay_tui.db.models import EmailStatus
+from clientpay_tui.mail.capture import LoopbackSmtpServer
+from clientpay_tui.mail.sender import SmtpSender
+from tests.tui.conftest import dialog, emails_to, open_details, toasts, until
+from tests.unit.mail.conftest import RecordingHandler
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[LoopbackSmtpServer]:
+    async with LoopbackSmtpServer(RecordingHandler()) as server:
+        yield server
+
+
+def sender_for(services, clock, **smtp: object) -> SmtpSender:
+    settings = services.settings.model_copy(
+        update={"smtp_security": "none", "smtp_timeout": 2.0, **smtp}
+    )
+    return SmtpSender(services.db, settings, clock=clock, poll_seconds=60)
+
+
+async def grant(app, pilot, payer: int) -> None:
+    screen = await open_details(app, pilot, payer)
+    await pilot.press("l")
+    await dialog(app, pilot)
+    await pilot.press("y")
+    await until(pilot, lambda: screen.detail.login is not None)
+
+
+async def test_sent_email_is_toasted_and_shown(make_app, staff, services, clock, add_payer, smtp):
+    payer = add_payer("Barbara Liskov", "barbara@example.com")
+    app = make_app(staff, mailer=sender_for(services, clock, **smtp.settings_overrides()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await grant(app, pilot, payer)
+        await until(pilot, lambda: "Welcome email sent to barbara@example.com." in toasts(app))
+        screen = app.screen
+        await until(pilot, lambda: "sent" in str(screen.query_one("#last-email").render()))
+    [received] = smtp.handler.messages
+    assert received.rcpt_tos == ["barbara@example.com"]
+    [email] = emails_to(services, "barbara@example.com")
+    assert email.status == EmailStatus.SENT
+
+
+async def test_refused_email_is_an_error_toast_and_the_status_says_so(
+    make_app, staff, services, clock, add_payer, smtp
+):
+    smtp.handler.rcpt_reply = "550 5.1.1 [no such user]"
+    payer = add_payer("Barbara Liskov", "barbara@example.com")
+    app = make_app(staff, mailer=sender_for(services, clock, **smtp.settings_overrides()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await grant(app, pilot, payer)
+        await until(pilot, lambda: any("failed" in t and "550" in t for t in toasts(app)))
+        failed = [n for n in app._notifications if "failed" in n.message]
+        assert failed[0].severity == "error" and failed[0].markup is False
+        assert "[no such user]" in failed[0].message  # literal, not markup
+        screen = app.screen
+        await until(
+            pilot, lambda: "Email failed" in str(screen.query_one("#access-status").render())
+        )
+    [email] = emails_to(services, "barbara@example.com")
+    assert email.status == EmailStatus.FAILED
+
+
+async def test_unreachable_server_is_a_retry_warning_and_nothing_is_lost(
+    make_app, staff, services, clock, add_payer, smtp
+):
+    port = smtp.port
+    await smtp.stop()  # the mail server is down
+    payer = add_payer("Barbara Liskov", "barbara@example.com")
+    app = make_app(staff, mailer=sender_for(services, clock, smtp_host="127.0.0.1", smtp_port=port))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await grant(app, pilot, payer)
+        await until(pilot, lambda: any("queued for retry" in t for t in toasts(app)))
+        retry = [n for n in app._notifications if "queued for retry" in n.message]
+        assert retry[0].severity == "warning"
+    [email] = emails_to(services, "barbara@example.com")
+    assert email.status == EmailStatus.QUEUED
+    assert email.last_error

@@ -1,0 +1,96 @@
+"""The payer list: search as you type, paging from the database, opening a payer."""
+
+from __future__ import annotations
+
+from textual import events
+
+from clientpay_tui.screens.payer_details import PayerDetailsScreen
+from clientpay_tui.screens.payer_list import PayerListScreen
+from clientpay_tui.services.seed import seed
+from tests.tui.conftest import screen_text, until
+
+
+async def test_search_filters_and_enter_opens_from_the_search_box(make_app, staff, add_payer):
+    add_payer("Ada Lovelace", "ada@example.com")
+    grace = add_payer("Grace Hopper", "grace@navy.example")
+    add_payer("Alan Turing", "alan@example.com")
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PayerListScreen)
+        await screen.table.wait_loaded()
+        assert screen.table.row_count == 3
+        await pilot.press("slash", *"navy")
+        await screen.table.wait_loaded()
+        assert screen.table.row_count == 1
+        assert "Grace Hopper" in screen_text(app)
+        assert "Ada Lovelace" not in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, PayerDetailsScreen)
+        assert app.screen.detail.id == grace
+
+
+async def test_keys_typed_right_after_slash_reach_the_search_box(make_app, staff, add_payer):
+    add_payer("Ada Lovelace", "ada@example.com")
+    target = add_payer("Edsger Dijkstra", "edsger@example.com")
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        # Everything at once, as a laggy SSH link delivers it.
+        for key in ("slash", "d", "i", "j", "k", "enter"):
+            app.post_message(events.Key(key, None if len(key) > 1 else key))
+        await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
+        assert app.screen.detail.id == target
+
+
+async def test_rows_come_a_page_at_a_time(make_app, staff, services, admin):
+    seed(services.ctx, admin, payers=1_000, invoices=0)
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.table
+        await table.wait_loaded()
+        assert table.row_count == 1_000
+        assert len(table._data.pages) == 1  # only the first page was fetched
+        await pilot.press("end")
+        await until(pilot, lambda: table.highlighted is not None)
+        assert table.cursor_row == 999
+        assert sorted(table._data.pages) == [0, 999 // table.page_size]
+        await pilot.press("home", "down", "down")
+        assert table.cursor_row == 2
+
+
+async def test_search_by_client_number(make_app, staff, services, admin, add_payer):
+    seed(services.ctx, admin, payers=30, invoices=200)
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.table
+        await pilot.press("slash", *"c000001")
+        await table.wait_loaded()
+        expected, _ = services.payers.count(staff, "c000001")
+        assert expected > 0
+        assert table.row_count == expected
+
+
+async def test_end_right_after_the_rows_arrive_scrolls_to_the_last_row(
+    make_app, staff, services, admin
+):
+    seed(services.ctx, admin, payers=300, invoices=0)
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        table = screen.table
+        screen.search("no such payer")
+        await table.wait_loaded()
+        await pilot.pause()
+        assert table.row_count == 0
+        screen.search("")
+        await table.wait_loaded()
+        table.action_last()  # before any repaint: the scrollbars are not laid out yet
+        await pilot.pause(0.2)
+        assert table.scroll_offset.y > 0
+        assert table.highlighted is not None and table.cursor_row == 299

@@ -1,0 +1,97 @@
+"""The payer list's pages and counts equal a plain-Python oracle over the tables, for broad
+searches (answered by walking the name order) and narrow ones (answered by the index) alike,
+including payers found through a client number among payers found by name."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from clientpay_tui.db.models import Association, Client, Invoice, Matter, Payer
+from clientpay_tui.services import validation
+from clientpay_tui.services.payers import BROAD_MATCH_MIN
+from clientpay_tui.services.seed import seed
+
+
+def oracle(services, text: str) -> list[int]:
+    """Every matching payer id in name order, computed in Python."""
+    key = validation.search_key(text)
+    with services.db.read() as session:
+        numbers = dict(session.execute(select(Client.id, Client.number_key)).all())
+        matter_client = dict(session.execute(select(Matter.id, Matter.client_id)).all())
+        invoice_client = dict(session.execute(select(Invoice.id, Invoice.client_id)).all())
+        by_client = set()
+        for payer_id, client, matter, invoice in session.execute(
+            select(
+                Association.payer_id,
+                Association.client_id,
+                Association.matter_id,
+                Association.invoice_id,
+            )
+        ):
+            owner = client or matter_client.get(matter) or invoice_client.get(invoice)
+            if numbers[owner].startswith(key):
+                by_client.add(payer_id)
+        payers = session.execute(
+            select(Payer.id, Payer.sort_name, Payer.email_key).order_by(Payer.sort_name, Payer.id)
+        ).all()
+    return [
+        pid
+        for pid, name, email in payers
+        if key in name or key in (email or "") or pid in by_client
+    ]
+
+
+@pytest.fixture
+def many_payers(services, admin):
+    # Enough payers that broad searches match more than BROAD_MATCH_MIN (the walk) and
+    # narrow ones fewer (the index).
+    seed(services.ctx, admin, payers=BROAD_MATCH_MIN * 2 + 600, invoices=3_000)
+    return services
+
+
+@pytest.mark.parametrize("text", ["a", "ad", "example.com", "C0", "c00001", "Smith", "zz", "q"])
+def test_first_page_is_exactly_the_first_matches(many_payers, admin, text):
+    services = many_payers
+    expected = oracle(services, text)
+    for limit in (10, 50):
+        page = [row.id for row in services.payers.search(admin, text, 0, limit)]
+        assert page == expected[:limit], text
+    second = [row.id for row in services.payers.search(admin, text, 50, 50)]
+    assert second == expected[50:100]
+    assert services.payers.count(admin, text) == (min(len(expected), 10_000), False)
+
+
+def test_a_client_number_match_keeps_its_place_among_text_matches(
+    many_payers, admin, add_client_payer
+):
+    # "an" is in many names; this payer has no "an" but a client numbered AN-1.
+    payer = add_client_payer("Aaa Early Payer", "AN-1")
+    expected = oracle(many_payers, "an")
+    assert expected[0] == payer
+    assert [row.id for row in many_payers.payers.search(admin, "an", 0, 10)] == expected[:10]
+
+
+@pytest.fixture
+def add_client_payer(many_payers, admin, clock):
+    def add(name: str, client_number: str) -> int:
+        from clientpay_tui.services.payers import PayerForm
+
+        payer = many_payers.payers.create(admin, PayerForm(name=name)).id
+        with many_payers.db.write() as session:
+            client = Client(
+                number=client_number,
+                number_key=client_number.casefold(),
+                name="Client",
+                name_key="client",
+            )
+            session.add(client)
+            session.flush()
+            session.add(
+                Association(
+                    payer_id=payer, client_id=client.id, created_by="test", created_at=clock()
+                )
+            )
+        return payer
+
+    return add
