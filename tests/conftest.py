@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import hypothesis
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import make_url, text
@@ -23,6 +24,12 @@ from clientpay_tui.services.context import Actor, command_line_actor
 from clientpay_tui.services.facade import Services
 
 PG_ENV = "CLIENTPAY_TEST_DATABASE_URL"
+
+# CI explores the same examples on every run, so a red build always reproduces; developers'
+# runs keep exploring new ones (and hypothesis's database replays what failed before).
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
