@@ -23,7 +23,7 @@ from clientpay_tui.errors import (
 from clientpay_tui.screens.base import call
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.services.access import EmailQueued
-from clientpay_tui.widgets.formatting import only_invited
+from clientpay_tui.widgets.formatting import only_invited, plural
 
 if TYPE_CHECKING:
     from clientpay_tui.screens.payer_details import PayerDetailsScreen
@@ -87,7 +87,8 @@ async def grant(screen: PayerDetailsScreen) -> None:
         ConfirmScreen(
             "Grant login access",
             f"Send a welcome email to {detail.email} for {detail.name}?\n\n"
-            f"It holds a single-use link (valid {days:g} days) to create their own password. "
+            f"It holds a single-use link (valid {plural(days, 'day')}) to create their own "
+            "password. "
             "If the address already has a portal login, this payer is added to it instead.",
             confirm="Grant access",
         )
@@ -113,7 +114,7 @@ async def delete_login(screen: PayerDetailsScreen) -> None:
         screen.toast(f"{detail.name} has no login to delete.", "warning")
         return
     shared = (
-        f"\n\nThe login also covers {login.other_payers} other payer record(s) with this "
+        f"\n\nThe login also covers {plural(login.other_payers, 'other payer record')} with this "
         "address: it stays for them, only this record is removed from it."
         if login.other_payers
         else ""
@@ -152,14 +153,14 @@ async def send_reset(screen: PayerDetailsScreen) -> None:
         title, what = "Re-send welcome email", f"the welcome email again to {detail.email}"
         body = (
             f"Send the welcome email again to {detail.email}? A new link (valid "
-            f"{settings.welcome_token_days:g} days) replaces the one sent before."
+            f"{plural(settings.welcome_token_days, 'day')}) replaces the one sent before."
         )
         confirm = "Re-send"
     else:
         title, what = "Password reset", f"a password reset email to {detail.email}"
         body = (
             f"Send a password reset email to {detail.email} for {detail.name}? The link is "
-            f"valid for {settings.reset_token_hours:g} hour(s). Their current password keeps "
+            f"valid for {plural(settings.reset_token_hours, 'hour')}. Their current password keeps "
             "working until they set a new one."
         )
         confirm = "Send reset"

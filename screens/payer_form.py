@@ -18,6 +18,7 @@ from clientpay_tui.services.context import Permission
 from clientpay_tui.services.payers import PayerForm
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
+from clientpay_tui.widgets.typed_input import TypedInput, TypedTextArea
 
 
 class NewPayerScreen(ClientPayScreen[int | None]):
@@ -40,13 +41,13 @@ class NewPayerScreen(ClientPayScreen[int | None]):
             for field, label, limit in (("name", "Name", 200), ("email", "Email", 254)):
                 with Horizontal(classes="field"):
                     yield Label(label, classes="field-label")
-                    yield Input(id=field, compact=True, max_length=limit)
+                    yield TypedInput(id=field, compact=True, max_length=limit)
             with Horizontal(classes="field"):
                 yield Label("Phone", classes="field-label")
-                yield Input(id="phone", compact=True, max_length=40)
+                yield TypedInput(id="phone", compact=True, max_length=40)
             with Horizontal(classes="field notes"):
                 yield Label("Notes", classes="field-label")
-                yield TextArea(id="notes", compact=True, soft_wrap=True)
+                yield TypedTextArea(id="notes", compact=True, soft_wrap=True)
             yield Static(
                 "The payer gets no login until you switch Login Access on in their details.",
                 classes="muted",

@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Label, Static, Switch, TextArea
 from clientpay_tui.services.payers import PayerDetail, PayerForm
 from clientpay_tui.text import printable
 from clientpay_tui.widgets.formatting import access_summary, last_email_line, only_invited
+from clientpay_tui.widgets.typed_input import TypedInput, TypedTextArea
 
 
 def _field(value: str | None) -> str:
@@ -40,16 +41,16 @@ class PayerInfoPane(Vertical):
         detail = self.baseline
         with Horizontal(classes="field"):
             yield Label("Name", classes="field-label")
-            yield Input(_field(detail.name), id="name", compact=True, max_length=200)
+            yield TypedInput(_field(detail.name), id="name", compact=True, max_length=200)
         with Horizontal(classes="field"):
             yield Label("Email", classes="field-label")
-            yield Input(_field(detail.email), id="email", compact=True, max_length=254)
+            yield TypedInput(_field(detail.email), id="email", compact=True, max_length=254)
         with Horizontal(classes="field"):
             yield Label("Phone", classes="field-label")
-            yield Input(_field(detail.phone), id="phone", compact=True, max_length=40)
+            yield TypedInput(_field(detail.phone), id="phone", compact=True, max_length=40)
         with Horizontal(classes="field notes"):
             yield Label("Notes", classes="field-label")
-            yield TextArea(_notes(detail.notes), id="notes", compact=True, soft_wrap=True)
+            yield TypedTextArea(_notes(detail.notes), id="notes", compact=True, soft_wrap=True)
         with Horizontal(id="access-row"):
             yield Label("Login Access", id="access-label")
             yield Switch(detail.login is not None, id="login-access")

@@ -23,6 +23,7 @@ from clientpay_tui.services.facade import Services
 from clientpay_tui.services.payers import AccessStatus, PayerRow
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.widgets.paged_table import Column, PagedTable
+from clientpay_tui.widgets.typed_input import TypedInput
 
 STATUS_STYLE = {
     AccessStatus.NONE: "dim",
@@ -101,7 +102,7 @@ class PayerListScreen(ClientPayScreen[None]):
         yield Header()
         with Horizontal(id="search-bar"):
             yield Label("Search", id="search-label")
-            yield Input(placeholder="name, email or client number", id="search", compact=True)
+            yield TypedInput(placeholder="name, email or client number", id="search", compact=True)
             yield Label("", id="payer-count")
         yield self.table
         yield Footer(compact=True)

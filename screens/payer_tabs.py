@@ -20,7 +20,7 @@ from clientpay_tui.services.associations import AssociationRow
 from clientpay_tui.services.audit import AuditEntry
 from clientpay_tui.services.preview import PortalView, TransactionView, VisibleInvoice, WalletView
 from clientpay_tui.text import printable
-from clientpay_tui.widgets.formatting import day, money, stamp
+from clientpay_tui.widgets.formatting import day, money, plural, stamp
 from clientpay_tui.widgets.paged_table import Column, ListSource, PagedTable
 
 RowT = TypeVar("RowT")
@@ -181,10 +181,14 @@ def show_tabs(panes: dict[str, DataPane[Any]], data: TabsData) -> None:
     preview = data.preview
     panes["preview"].show(preview.invoices, preview.summary)
     wallets = preview.wallets
-    panes["wallets"].show(wallets, f"{len(wallets)} wallet(s) the payer manages in the portal.")
+    panes["wallets"].show(
+        wallets, f"{plural(len(wallets), 'wallet')} the payer manages in the portal."
+    )
     shown = preview.transactions
-    panes["transactions"].show(shown, f"The latest {len(shown)} transaction(s), newest first.")
-    panes["activity"].show(data.activity, f"{len(data.activity)} event(s), newest first.")
+    panes["transactions"].show(
+        shown, f"The latest {plural(len(shown), 'transaction')}, newest first."
+    )
+    panes["activity"].show(data.activity, f"{plural(len(data.activity), 'event')}, newest first.")
     if data.associations is not None and "associations" in panes:
         rows = data.associations
         panes["associations"].show(

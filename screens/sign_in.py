@@ -19,6 +19,7 @@ from clientpay_tui.services.context import Actor
 from clientpay_tui.services.facade import Services
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
+from clientpay_tui.widgets.typed_input import TypedInput
 
 
 class SignInScreen(Screen[None]):
@@ -53,10 +54,10 @@ class SignInScreen(Screen[None]):
             )
             with Horizontal(classes="field"):
                 yield Label("Username", classes="field-label")
-                yield Input(self.initial_username, id="username", compact=True, max_length=64)
+                yield TypedInput(self.initial_username, id="username", compact=True, max_length=64)
             with Horizontal(classes="field"):
                 yield Label("Password", classes="field-label")
-                yield Input(id="password", password=True, compact=True, max_length=1024)
+                yield TypedInput(id="password", password=True, compact=True, max_length=1024)
             yield Static("", id="sign-in-error")
             with Horizontal(id="sign-in-buttons"):
                 yield Button("Sign in", variant="primary", id="sign-in-button", compact=True)

@@ -34,6 +34,12 @@ def money(cents: int) -> str:
     return f"{cents / 100:,.2f}"
 
 
+def plural(count: float, noun: str, plural_noun: str | None = None) -> str:
+    """``1 hour``, ``2 hours``, ``1.5 hours``; ``plural_noun`` for irregular nouns."""
+    word = noun if count == 1 else (plural_noun or f"{noun}s")
+    return f"{count:,g} {word}"
+
+
 def only_invited(detail: PayerDetail) -> bool:
     """The payer has a login but never accepted the invitation: "reset" re-sends the welcome
     email (also when that email failed, or the login is locked)."""
@@ -65,7 +71,7 @@ def access_summary(detail: PayerDetail, now: datetime) -> Text:
         last = stamp(login.last_sign_in_at)
         text = Text(f"Active, last sign-in {last} UTC" if last else "Active, never signed in")
     if login.other_payers:
-        text.append(f" · shared with {login.other_payers} other record(s)")
+        text.append(f" · shared with {plural(login.other_payers, 'other record')}")
     return text
 
 

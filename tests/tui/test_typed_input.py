@@ -1,0 +1,47 @@
+"""Keys that arrive in one burst (fast typing, a laggy SSH link) are applied in order."""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.app import App, ComposeResult
+from textual.widget import Widget
+from textual.widgets import Input
+
+from clientpay_tui.widgets.typed_input import TypedInput, TypedTextArea
+
+BURST = [
+    ("a", "a"), ("b", "b"), ("c", "c"), ("left", None), ("left", None), ("X", "X"),
+    ("backspace", None), ("Y", "Y"), ("ctrl+u", None), ("z", "z"),
+]  # fmt: skip
+"""``abc``, two left, ``X``, backspace, ``Y`` → ``aYbc``; ctrl+u clears left of the cursor → ``bc``;
+``z`` → ``zbc``."""
+
+
+class OneField(App[None]):
+    def __init__(self, field: Widget) -> None:
+        super().__init__()
+        self.field = field
+
+    def compose(self) -> ComposeResult:
+        yield self.field
+
+
+async def _type_burst(field: Widget) -> str:
+    app = OneField(field)
+    async with app.run_test() as pilot:
+        for key, character in BURST:  # posted without waiting, as a burst arrives
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+        await pilot.pause()
+        return field.value if isinstance(field, Input) else field.text  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("field", [TypedInput, TypedTextArea])
+async def test_a_burst_of_keys_is_applied_in_the_order_typed(field: type[Widget]) -> None:
+    assert await _type_burst(field()) == "zbc"
+
+
+async def test_textual_input_still_reorders_a_burst() -> None:
+    """Canary: when this fails, Textual fixed #6605 and TypedInput can go."""
+    assert await _type_burst(Input()) != "zbc"
