@@ -56,3 +56,9 @@ def one_line(value: object, limit: int = 200) -> str:
     """A printable, single-line, length-limited rendering (toasts, logs, CLI errors)."""
     text = printable(str(value).replace("\n", " ").replace("\r", " "))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plural(count: float, noun: str, plural_noun: str | None = None) -> str:
+    """``1 hour``, ``2 hours``, ``1.5 hours``; ``plural_noun`` for irregular nouns."""
+    word = noun if count == 1 else (plural_noun or f"{noun}s")
+    return f"{count:,g} {word}"

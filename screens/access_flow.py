@@ -23,7 +23,8 @@ from clientpay_tui.errors import (
 from clientpay_tui.screens.base import call
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.services.access import EmailQueued
-from clientpay_tui.widgets.formatting import only_invited, plural
+from clientpay_tui.text import plural
+from clientpay_tui.widgets.formatting import only_invited
 
 if TYPE_CHECKING:
     from clientpay_tui.screens.payer_details import PayerDetailsScreen

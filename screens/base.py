@@ -109,12 +109,14 @@ def help_entries(screen: Screen[Any]) -> list[HelpEntry]:
     seen: set[str] = set()
 
     def add(node: DOMNode, binding: Binding) -> None:
-        if not binding.description or binding.system or binding.action in seen:
+        # "app.focus_next" on a screen and "focus_next" on the app are the same key to a person.
+        name = binding.action.removeprefix("app.")
+        if not binding.description or binding.system or name in seen:
             return
         action = binding.action.partition("(")[0]
         if node.check_action(action, ()) is False:
             return  # not offered in this state (e.g. "Re-send" instead of "Reset")
-        seen.add(binding.action)
+        seen.add(name)
         note = node.denial(action) if isinstance(node, ClientPayScreen) else None
         entries.append(
             HelpEntry(app.get_key_display(binding), binding.tooltip or binding.description, note)

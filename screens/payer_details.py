@@ -64,6 +64,8 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         # Not priority: from a field, ctrl+s then comes after every character typed before it.
         Binding("ctrl+s", "save", "Save", tooltip="Save the payer's fields"),
         Binding("escape", "back", "Back", tooltip="Back to the list (asks if unsaved)"),
+        # Straight to a tab from anywhere but a text field (where digits are typed).
+        *(Binding(str(n), f"show_tab({n - 1})", show=False) for n in range(1, 7)),
     ]
     PERMISSIONS: ClassVar[dict[str, Permission]] = {
         "reset": Permission.SEND_RESET,
@@ -73,6 +75,7 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         "save": Permission.EDIT_PAYERS,
     }
     HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
+        ("1 … 6", "Go to the 1st … 6th tab (outside text fields)"),
         ("← →", "Switch tabs (when the tab bar has focus)"),
         ("space", "Toggle the focused switch, press the focused button"),
     ]
@@ -208,6 +211,14 @@ class PayerDetailsScreen(ClientPayScreen[None]):
     def associations_changed(self, _result: object = None) -> None:
         """Associations were added or removed: refresh the tabs that show them."""
         self._load_tabs()
+
+    def action_show_tab(self, index: int) -> None:
+        """Show the tab at ``index`` (0-based) and put the focus on the tab bar, so that the
+        arrows go on from there and nothing hidden keeps the focus."""
+        panes = list(self.query_one(TabbedContent).query(TabPane))
+        if 0 <= index < len(panes) and panes[index].id:
+            self.query_one(TabbedContent).active = panes[index].id
+            self.set_focus(self.query_one(Tabs))
 
     @work(group="leave", exclusive=True, exit_on_error=False)
     async def action_back(self) -> None:

@@ -84,6 +84,7 @@ class PayerListScreen(ClientPayScreen[None]):
         Binding("m", "mail", "Mail"),
     ]
     PERMISSIONS: ClassVar[dict[str, Permission]] = {"new_payer": Permission.EDIT_PAYERS}
+    HELP_TITLE = "Payer list"
     HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
         ("↑ ↓", "Move in the table (↓ from the search box moves into it)"),
         ("PgUp PgDn", "A page up or down; Home / End: first / last payer"),

@@ -19,8 +19,8 @@ from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.associations import AssociationRow
 from clientpay_tui.services.audit import AuditEntry
 from clientpay_tui.services.preview import PortalView, TransactionView, VisibleInvoice, WalletView
-from clientpay_tui.text import printable
-from clientpay_tui.widgets.formatting import day, money, plural, stamp
+from clientpay_tui.text import plural, printable
+from clientpay_tui.widgets.formatting import day, money, stamp
 from clientpay_tui.widgets.paged_table import Column, ListSource, PagedTable
 
 RowT = TypeVar("RowT")

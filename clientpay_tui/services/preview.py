@@ -28,6 +28,7 @@ from clientpay_tui.errors import NotFound
 from clientpay_tui.services.candidates import visible_invoice_ids
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 from clientpay_tui.services.integrations import enabled_integrations
+from clientpay_tui.text import plural
 
 NO_INTEGRATION = (
     "No invoicing or Connect integration is enabled: this payer can only manage wallets "
@@ -181,7 +182,7 @@ def portal_view(
     elif count == 0:
         summary = "No invoices are visible: add associations to show this payer invoices."
     else:
-        summary = f"{count} invoice(s) visible; {payable_total / 100:,.2f} payable now."
+        summary = f"{plural(count, 'invoice')} visible; {payable_total / 100:,.2f} payable now."
     wallets = [
         WalletView(w.id, w.kind, w.label, w.is_default, w.created_at)
         for w in session.scalars(

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from rich.text import Text
 
 from clientpay_tui.services.payers import AccessStatus, EmailSummary, PayerDetail
-from clientpay_tui.text import one_line, printable
+from clientpay_tui.text import one_line, plural, printable
 
 EMAIL_KINDS = {
     "welcome": "Welcome email",
@@ -32,12 +32,6 @@ def stamp(value: datetime | None) -> str:
 
 def money(cents: int) -> str:
     return f"{cents / 100:,.2f}"
-
-
-def plural(count: float, noun: str, plural_noun: str | None = None) -> str:
-    """``1 hour``, ``2 hours``, ``1.5 hours``; ``plural_noun`` for irregular nouns."""
-    word = noun if count == 1 else (plural_noun or f"{noun}s")
-    return f"{count:,g} {word}"
 
 
 def only_invited(detail: PayerDetail) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input, TabbedContent
+from textual.widgets import Input, TabbedContent, Tabs
 
 from clientpay_tui.db.models import EmailStatus, Role
 from clientpay_tui.screens.mail import MailScreen
@@ -175,3 +175,25 @@ async def test_sign_in_typed_ahead_in_one_burst(make_app, services, admin):
         for key in [*"alex", "enter", *"correct horse battery", "enter"]:
             app.post_message(events.Key(key, key if len(key) == 1 else None))
         await until(pilot, lambda: isinstance(app.screen, PayerListScreen))
+
+
+async def test_digits_go_straight_to_a_tab_but_type_into_fields(
+    make_app, staff, services, admin, add_payer
+):
+    connect(services, admin)
+    payer = add_payer("Ada Lovelace", "ada@example.com")
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_details(app, pilot, payer)
+        tabs = screen.query_one(TabbedContent)
+        await pilot.press("3")
+        assert tabs.active == "preview-tab"
+        await pilot.press("6")
+        assert tabs.active == "activity-tab"
+        assert isinstance(app.focused, Tabs)
+        await pilot.press("1", "tab")  # into the Name field: digits are text there
+        await pilot.press("end", "2")
+        assert tabs.active == "info-tab"
+        assert screen.query_one("#name", Input).value == "Ada Lovelace2"
+        await pilot.press("9")  # no ninth tab: nothing happens
+        assert tabs.active == "info-tab"

@@ -113,7 +113,7 @@ def test_with_connect_associations_decide(services, admin, payer_id):
     }
     assert [i.invoice_number for i in view.invoices] == ["PD-1", "EX-1", "IN-1", "CN-1"]
     assert view.payable_balance_cents == 1_000
-    assert view.summary == "4 invoice(s) visible; 10.00 payable now."
+    assert view.summary == "4 invoices visible; 10.00 payable now."
 
 
 def test_with_invoicing_only_internal_invoices_are_listed(services, admin, payer_id):
