@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -83,6 +84,17 @@ class ClientPayScreen(Screen[ResultT]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # None shows the key dimmed in the Footer; Help says why.
         return None if self.denial(action) else True
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action the staff member's role forbids says why instead of nothing
+        (Textual ignores a disabled binding silently)."""
+        reasons = [
+            self.denial(binding.action.partition("(")[0])
+            for binding in self._bindings.key_to_bindings.get(event.key, ())
+        ]
+        if reasons and all(reasons):
+            event.stop()
+            self.toast(reasons[0], "warning")
 
     def has_unsaved_changes(self) -> bool:
         """Whether leaving now would lose edits (the app asks before quitting)."""

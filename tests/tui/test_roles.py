@@ -36,6 +36,11 @@ async def test_agent_sees_disabled_controls_with_the_reason(make_app, agent, ser
         await pilot.press("l", "ctrl+s")
         await pilot.pause(0.2)
         assert app.screen is screen  # no dialog opened
+        # … and the keys say why, instead of doing nothing.
+        assert toasts(app)[-2:] == [
+            REASON,
+            "Only staff or above may edit payers; you are agent.",
+        ]
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert [e.note for e in app.screen.entries if e.key == "l"] == [REASON]
