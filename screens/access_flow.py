@@ -1,4 +1,4 @@
-"""The Login Access flows of the payer details screen: grant, delete, reset / re-send, and
+"""The Login Access flows of the payer details screen: grant, delete, reset / re-send, unlock,
 saving an email change that moves the login. Each asks first, saying what will happen and to
 whom, then calls the service in a thread.
 
@@ -24,7 +24,7 @@ from clientpay_tui.screens.base import call
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.services.access import EmailQueued
 from clientpay_tui.text import plural
-from clientpay_tui.widgets.formatting import only_invited
+from clientpay_tui.widgets.formatting import only_invited, stamp
 
 if TYPE_CHECKING:
     from clientpay_tui.screens.payer_details import PayerDetailsScreen
@@ -175,6 +175,29 @@ async def send_reset(screen: PayerDetailsScreen) -> None:
     )
     if queued is not None:
         _queued(screen, queued)
+    await screen.reload()
+
+
+async def unlock(screen: PayerDetailsScreen) -> None:
+    """Lift the lock that failed portal sign-ins put on the payer's login, after asking."""
+    detail = screen.detail
+    if detail.login is None or detail.login.locked_until is None:
+        screen.toast(f"The login of {detail.name} is not locked.", "warning")
+        return
+    ok = await screen.ask(
+        ConfirmScreen(
+            "Unlock login",
+            f"Unlock the portal login of {detail.name} ({detail.email})? It was locked after "
+            f"failed sign-ins until {stamp(detail.login.locked_until)} UTC; they can sign in "
+            "again at once.",
+            confirm="Unlock",
+            cancel="Keep locked",
+        )
+    )
+    if not ok:
+        return
+    email = await call(screen.session.services.access.unlock_login, screen.session.actor, detail.id)
+    screen.toast(f"Unlocked the login for {email}.")
     await screen.reload()
 
 

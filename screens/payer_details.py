@@ -26,7 +26,7 @@ from clientpay_tui.screens.payer_tabs import (
 )
 from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.context import Permission
-from clientpay_tui.services.payers import PayerDetail
+from clientpay_tui.services.payers import AccessStatus, PayerDetail
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.widgets.formatting import only_invited
 
@@ -60,6 +60,7 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         Binding("r", "reset", "Reset", tooltip="Send a password reset email (asks first)"),
         Binding("r", "resend", "Resend", tooltip="Re-send the welcome email (asks first)"),
         Binding("d", "delete_login", "Delete", tooltip="Delete the login (asks first)"),
+        Binding("u", "unlock", "Unlock", tooltip="Unlock a login locked by failed sign-ins"),
         Binding("a", "add_associations", "Assoc", tooltip="Add associations"),
         # Not priority: from a field, ctrl+s then comes after every character typed before it.
         Binding("ctrl+s", "save", "Save", tooltip="Save the payer's fields"),
@@ -71,6 +72,7 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         "reset": Permission.SEND_RESET,
         "resend": Permission.SEND_RESET,
         "delete_login": Permission.DELETE_LOGIN,
+        "unlock": Permission.SEND_RESET,
         "add_associations": Permission.MANAGE_ASSOCIATIONS,
         "save": Permission.EDIT_PAYERS,
     }
@@ -121,6 +123,7 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         self.info.permit("login-access", self.denial("toggle_login"))
         self.info.permit("delete-login", self.denial("delete_login"))
         self.info.permit("reset", self.denial("reset"))
+        self.info.permit("unlock", self.denial("unlock"))
         self.info.permit("save", self.denial("save"))
         for field in ("name", "email", "phone", "notes"):
             self.info.permit(field, self.denial("save"))
@@ -139,6 +142,8 @@ class PayerDetailsScreen(ClientPayScreen[None]):
             return False  # the other of the pair is shown for this key
         if action == "add_associations" and not self.connect:
             return False
+        if action == "unlock" and self.detail.status != AccessStatus.LOCKED:
+            return False  # only offered while the login is locked
         if action in ("reset", "resend", "delete_login") and self.detail.login is None:
             return None
         return super().check_action(action, parameters)
@@ -191,6 +196,11 @@ class PayerDetailsScreen(ClientPayScreen[None]):
     async def action_reset(self) -> None:
         if not self.refuse("reset"):
             await access_flow.send_reset(self)
+
+    @work(group="access", exclusive=True, exit_on_error=False)
+    async def action_unlock(self) -> None:
+        if not self.refuse("unlock"):
+            await access_flow.unlock(self)
 
     async def action_resend(self) -> None:
         self.action_reset()
@@ -254,6 +264,10 @@ class PayerDetailsScreen(ClientPayScreen[None]):
     @on(Button.Pressed, "#reset")
     def _reset_pressed(self) -> None:
         self.action_reset()
+
+    @on(Button.Pressed, "#unlock")
+    def _unlock_pressed(self) -> None:
+        self.action_unlock()
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Static, Switch, TextArea
 
-from clientpay_tui.services.payers import PayerDetail, PayerForm
+from clientpay_tui.services.payers import AccessStatus, PayerDetail, PayerForm
 from clientpay_tui.text import printable
 from clientpay_tui.widgets.formatting import access_summary, last_email_line, only_invited
 from clientpay_tui.widgets.typed_input import TypedInput, TypedTextArea
@@ -59,6 +59,7 @@ class PayerInfoPane(Vertical):
         with Horizontal(id="info-buttons"):
             yield Button("Delete Login", variant="error", id="delete-login", compact=True)
             yield Button("Password Reset", variant="primary", id="reset", compact=True)
+            yield Button("Unlock", id="unlock", compact=True)
             yield Static("", id="dirty-marker")
             yield Button("Save ^s", id="save", compact=True)
         yield Static("", id="form-error", classes="error-line")
@@ -87,6 +88,7 @@ class PayerInfoPane(Vertical):
         reset = self.query_one("#reset", Button)
         reset.display = has_login
         reset.label = Content("Re-send Welcome" if only_invited(detail) else "Password Reset")
+        self.query_one("#unlock", Button).display = detail.status == AccessStatus.LOCKED
         self.refresh_dirty()
 
     def permit(self, control_id: str, reason: str | None) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from textual.widgets import Button, Switch
 
-from clientpay_tui.db.models import EmailKind, EmailStatus, LoginStatus
+from clientpay_tui.db.models import EmailKind, EmailStatus, LoginStatus, PortalLogin
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.payer_details import PayerDetailsScreen
 from tests.tui.conftest import (
@@ -14,6 +16,8 @@ from tests.tui.conftest import (
     kinds,
     login_of,
     open_details,
+    payer_row,
+    screen_text,
     toasts,
     until,
 )
@@ -200,3 +204,43 @@ async def test_the_rate_limit_is_explained(make_app, staff, services, add_payer,
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
     assert len(emails_to(services, "ada@example.com")) == 5
+
+
+async def test_a_locked_login_is_unlocked_after_asking(make_app, staff, services, admin, add_payer):
+    payer = add_payer("Barbara Liskov", "barbara@example.com")
+    services.access.grant(admin, payer)
+    now = services.ctx.clock()
+    with services.ctx.db.write() as session:
+        login = session.get(PortalLogin, payer_row(services, payer).login_id)
+        assert login is not None
+        login.failed_attempts, login.locked_until = 5, now + timedelta(minutes=15)
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_details(app, pilot, payer)
+        assert "Locked until" in str(screen.query_one("#access-status").render())
+        assert screen.query_one("#unlock", Button).display
+        await pilot.press("u")
+        confirm = await dialog(app, pilot)
+        assert "Barbara Liskov" in dialog_text(confirm)
+        await pilot.press("y")
+        await until(pilot, lambda: "Unlocked the login for barbara@example.com." in toasts(app))
+        await until(pilot, lambda: not screen.query_one("#unlock", Button).display)
+        assert screen.check_action("unlock", ()) is False  # no longer offered
+    login = login_of(services, payer)
+    assert login is not None and login.locked_until is None and login.failed_attempts == 0
+    assert services.audit.for_payer(admin, payer)[0].action == "access.unlock"
+
+
+async def test_unlock_is_not_offered_for_a_login_that_is_not_locked(
+    make_app, staff, services, admin, add_payer
+):
+    payer = add_payer("Barbara Liskov", "barbara@example.com")
+    services.access.grant(admin, payer)
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_details(app, pilot, payer)
+        assert not screen.query_one("#unlock", Button).display
+        await pilot.press("u")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, PayerDetailsScreen)
+        assert "Unlock" not in screen_text(app)
