@@ -22,7 +22,7 @@ from clientpay_tui.errors import (
 )
 from clientpay_tui.screens.base import call
 from clientpay_tui.screens.confirm import ConfirmScreen
-from clientpay_tui.services.access import EmailQueued
+from clientpay_tui.services.access_emails import EmailQueued
 from clientpay_tui.text import plural
 from clientpay_tui.widgets.formatting import only_invited, stamp
 

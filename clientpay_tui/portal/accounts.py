@@ -26,7 +26,7 @@ from clientpay_tui.portal.common import (
     records_of,
 )
 from clientpay_tui.services import audit, lockout, passwords, tokens
-from clientpay_tui.services.access import queue_email
+from clientpay_tui.services.access_emails import email_budget, queue_email
 from clientpay_tui.services.lockout import LockoutPolicy
 from clientpay_tui.text import one_line
 
@@ -173,7 +173,7 @@ class PortalAccounts(PortalPart):
                     "portal.reset_requested",
                     f"Password reset asked for {one_line(email, 80)!r}, which has no login",
                 )
-            elif self.services.access.budget_in(session, payer.id, now).next_allowed_at:
+            elif email_budget(session, settings, payer.id, now).next_allowed_at:
                 audit.record_for_login(
                     session,
                     now,

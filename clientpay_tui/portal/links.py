@@ -22,7 +22,7 @@ from clientpay_tui.portal.common import (
     records_of,
 )
 from clientpay_tui.services import audit, lockout, passwords, tokens
-from clientpay_tui.services.access import queue_email
+from clientpay_tui.services.access_emails import queue_email
 
 _LINK_NAMES = {TokenPurpose.WELCOME: "welcome", TokenPurpose.RESET: "reset"}
 

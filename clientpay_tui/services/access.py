@@ -14,36 +14,24 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clientpay_tui.config import Settings
 from clientpay_tui.db.models import (
     EmailKind,
-    EmailStatus,
     LoginStatus,
-    OutboxEmail,
     Payer,
     PortalLogin,
     TokenPurpose,
 )
-from clientpay_tui.errors import AccessStateError, NotFound, RateLimited, RecentlySent
-from clientpay_tui.mail import outbox
-from clientpay_tui.mail.compose import compose
+from clientpay_tui.errors import AccessStateError, NotFound
 from clientpay_tui.services import audit, lockout, tokens
+from clientpay_tui.services.access_emails import (
+    EmailBudget,
+    EmailQueued,
+    cancel_unsent,
+    check_budget,
+    email_budget,
+    queue_email,
+)
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
-
-LIMITED_KINDS = (EmailKind.WELCOME, EmailKind.RESET)
-"""Kinds counted against the per-payer limit."""
-CONFIRM_KINDS = (EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)
-"""Kinds after which another send within the confirm window asks again."""
-
-
-@dataclass(frozen=True)
-class EmailQueued:
-    """What an access action queued: the toast and the sender follow this email."""
-
-    email_id: int
-    kind: EmailKind
-    to_address: str
-    payer_id: int
 
 
 @dataclass(frozen=True)
@@ -54,77 +42,15 @@ class LoginDeleted:
     still_covers: int
 
 
-@dataclass(frozen=True)
-class EmailBudget:
-    """Recent access emails to one payer, for the confirm dialog to explain itself."""
-
-    last_sent_at: datetime | None
-    sent_in_window: int
-    limit: int
-    window_minutes: int
-    next_allowed_at: datetime | None
-    """When the limit frees up again, if it is reached now."""
-    needs_confirm: bool
-    """An email went out within the confirm window: ask again before sending."""
-
-
 class AccessService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    # -- the email budget --------------------------------------------------------------------
-
     def budget(self, actor: Actor, payer_id: int) -> EmailBudget:
+        """Recent access emails to the payer, for a dialog to explain the limit."""
         with self.ctx.db.read() as session:
             require(session, actor, Permission.VIEW)
-            return self._budget(session, payer_id, self.ctx.clock())
-
-    def budget_in(self, session: Session, payer_id: int, now: datetime) -> EmailBudget:
-        """:meth:`budget` inside the caller's transaction (the portal's reset requests)."""
-        return self._budget(session, payer_id, now)
-
-    def _budget(self, session: Session, payer_id: int, now: datetime) -> EmailBudget:
-        settings = self.ctx.settings
-        window_start = now - timedelta(minutes=settings.email_limit_minutes)
-        count, oldest = session.execute(
-            select(func.count(), func.min(OutboxEmail.created_at)).where(
-                OutboxEmail.payer_id == payer_id,
-                OutboxEmail.kind.in_(LIMITED_KINDS),
-                OutboxEmail.created_at > window_start,
-            )
-        ).one()
-        last = session.scalar(
-            select(func.max(OutboxEmail.created_at)).where(
-                OutboxEmail.payer_id == payer_id, OutboxEmail.kind.in_(CONFIRM_KINDS)
-            )
-        )
-        reached = count >= settings.email_limit_count
-        return EmailBudget(
-            last_sent_at=last,
-            sent_in_window=int(count),
-            limit=settings.email_limit_count,
-            window_minutes=settings.email_limit_minutes,
-            next_allowed_at=(oldest + timedelta(minutes=settings.email_limit_minutes))
-            if reached and oldest
-            else None,
-            needs_confirm=last is not None
-            and (now - last).total_seconds() < settings.resend_confirm_seconds,
-        )
-
-    def _check_budget(
-        self, session: Session, payer_id: int, now: datetime, confirmed: bool
-    ) -> None:
-        budget = self._budget(session, payer_id, now)
-        if budget.next_allowed_at is not None:
-            raise RateLimited(
-                f"{budget.sent_in_window} welcome or reset emails went to this payer in the last "
-                f"{budget.window_minutes} minutes (the limit is {budget.limit}); the next can "
-                f"go at {budget.next_allowed_at:%H:%M} UTC."
-            )
-        if budget.needs_confirm and not confirmed and budget.last_sent_at is not None:
-            raise RecentlySent(
-                budget.last_sent_at, int((now - budget.last_sent_at).total_seconds())
-            )
+            return email_budget(session, self.ctx.settings, payer_id, self.ctx.clock())
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -142,7 +68,7 @@ class AccessService:
                 payer = self._payer(session, payer_id)
                 if payer.login_id is not None:
                     raise AccessStateError(f"{payer.name} already has login access.")
-                self._check_budget(session, payer.id, now, confirmed_resend)
+                check_budget(session, self.ctx.settings, payer.id, now, confirmed_resend)
                 return self._attach_or_invite(session, actor, payer, now)
         except IntegrityError:
             raise AccessStateError(
@@ -184,7 +110,7 @@ class AccessService:
                 raise AccessStateError(
                     f"{payer.name} has no login: switch Login Access on to invite them."
                 )
-            self._check_budget(session, payer.id, now, confirmed_resend)
+            check_budget(session, self.ctx.settings, payer.id, now, confirmed_resend)
             if login.status == LoginStatus.INVITED:
                 raw, expires = tokens.issue(
                     session,
@@ -254,7 +180,7 @@ class AccessService:
         require(session, actor, Permission.GRANT_ACCESS)
         require(session, actor, Permission.DELETE_LOGIN)
         detached = self._detach(session, payer, now, "Cancelled: the payer's email changed.")
-        self._check_budget(session, payer.id, now, confirmed=True)
+        check_budget(session, self.ctx.settings, payer.id, now, confirmed=True)
         queued = self._attach_or_invite(session, actor, payer, now, audit_it=False)
         audit.record(
             session,
@@ -353,42 +279,6 @@ class AccessService:
         return queue_email(session, self.ctx.settings, payer, kind, now, actor.username, **values)
 
 
-def queue_email(
-    session: Session,
-    settings: Settings,
-    payer: Payer,
-    kind: EmailKind,
-    now: datetime,
-    requested_by: str,
-    **values: object,
-) -> EmailQueued:
-    """Compose ``kind`` for ``payer`` and put it in the outbox of ``session``'s transaction.
-
-    Args:
-        requested_by: a staff member's username, or ``portal`` for what a payer asked for.
-        **values: the template's extra values (``link``, ``expires_at``, ``added``).
-    """
-    assert payer.email is not None
-    composed = compose(
-        kind,
-        firm_name=settings.firm_name,
-        payer_name=payer.name,
-        portal_url=settings.portal_url,
-        **values,  # type: ignore[arg-type]
-    )
-    row = outbox.enqueue(
-        session,
-        composed,
-        to_address=payer.email,
-        to_name=payer.name,
-        payer_id=payer.id,
-        requested_by=requested_by,
-        now=now,
-        mail_from=settings.mail_from,
-    )
-    return EmailQueued(row.id, kind, payer.email, payer.id)
-
-
 def _set_login(session: Session, payer: Payer, login_id: int | None) -> None:
     """Point the payer at a login without bumping its version: access is not a field the
     user edits, so an open edit form of the same payer must still save afterwards."""
@@ -399,18 +289,3 @@ def _set_login(session: Session, payer: Payer, login_id: int | None) -> None:
         .execution_options(synchronize_session=False)
     )
     session.expire(payer, ["login_id", "login"])
-
-
-def cancel_unsent(session: Session, payer_id: int, reason: str) -> int:
-    """Stop queued access emails to ``payer_id`` whose links no longer work."""
-    result = session.execute(
-        update(OutboxEmail)
-        .where(
-            OutboxEmail.payer_id == payer_id,
-            OutboxEmail.kind.in_((EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)),
-            OutboxEmail.status == EmailStatus.QUEUED,
-        )
-        .values(status=EmailStatus.FAILED, last_error=reason, body_text=None, body_html=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,142 @@
+"""The access emails of a payer (welcome, reset, access added): queueing them in the caller's
+transaction, cancelling those whose links no longer work, and the per-payer budget (the limit
+per window, and the window in which another send asks again first)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from clientpay_tui.config import Settings
+from clientpay_tui.db.models import EmailKind, EmailStatus, OutboxEmail, Payer
+from clientpay_tui.errors import RateLimited, RecentlySent
+from clientpay_tui.mail import outbox
+from clientpay_tui.mail.compose import compose
+
+LIMITED_KINDS = (EmailKind.WELCOME, EmailKind.RESET)
+"""Kinds counted against the per-payer limit."""
+CONFIRM_KINDS = (EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)
+"""Kinds after which another send within the confirm window asks again."""
+
+
+@dataclass(frozen=True)
+class EmailQueued:
+    """What an access action queued: the toast and the sender follow this email."""
+
+    email_id: int
+    kind: EmailKind
+    to_address: str
+    payer_id: int
+
+
+@dataclass(frozen=True)
+class EmailBudget:
+    """Recent access emails to one payer, for the confirm dialog to explain itself."""
+
+    last_sent_at: datetime | None
+    sent_in_window: int
+    limit: int
+    window_minutes: int
+    next_allowed_at: datetime | None
+    """When the limit frees up again, if it is reached now."""
+    needs_confirm: bool
+    """An email went out within the confirm window: ask again before sending."""
+
+
+def email_budget(session: Session, settings: Settings, payer_id: int, now: datetime) -> EmailBudget:
+    """The payer's access emails in the limit window and the latest one, as of ``now``."""
+    window_start = now - timedelta(minutes=settings.email_limit_minutes)
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxEmail.created_at)).where(
+            OutboxEmail.payer_id == payer_id,
+            OutboxEmail.kind.in_(LIMITED_KINDS),
+            OutboxEmail.created_at > window_start,
+        )
+    ).one()
+    last = session.scalar(
+        select(func.max(OutboxEmail.created_at)).where(
+            OutboxEmail.payer_id == payer_id, OutboxEmail.kind.in_(CONFIRM_KINDS)
+        )
+    )
+    reached = count >= settings.email_limit_count
+    return EmailBudget(
+        last_sent_at=last,
+        sent_in_window=int(count),
+        limit=settings.email_limit_count,
+        window_minutes=settings.email_limit_minutes,
+        next_allowed_at=(oldest + timedelta(minutes=settings.email_limit_minutes))
+        if reached and oldest
+        else None,
+        needs_confirm=last is not None
+        and (now - last).total_seconds() < settings.resend_confirm_seconds,
+    )
+
+
+def check_budget(
+    session: Session, settings: Settings, payer_id: int, now: datetime, confirmed: bool
+) -> None:
+    """Raise :class:`RateLimited` past the limit, or :class:`RecentlySent` inside the
+    confirm window unless the staff member ``confirmed`` sending again."""
+    budget = email_budget(session, settings, payer_id, now)
+    if budget.next_allowed_at is not None:
+        raise RateLimited(
+            f"{budget.sent_in_window} welcome or reset emails went to this payer in the last "
+            f"{budget.window_minutes} minutes (the limit is {budget.limit}); the next can "
+            f"go at {budget.next_allowed_at:%H:%M} UTC."
+        )
+    if budget.needs_confirm and not confirmed and budget.last_sent_at is not None:
+        raise RecentlySent(budget.last_sent_at, int((now - budget.last_sent_at).total_seconds()))
+
+
+def queue_email(
+    session: Session,
+    settings: Settings,
+    payer: Payer,
+    kind: EmailKind,
+    now: datetime,
+    requested_by: str,
+    **values: object,
+) -> EmailQueued:
+    """Compose ``kind`` for ``payer`` and put it in the outbox of ``session``'s transaction.
+
+    Args:
+        requested_by: a staff member's username, or ``portal`` for what a payer asked for.
+        **values: the template's extra values (``link``, ``expires_at``, ``added``).
+    """
+    assert payer.email is not None
+    composed = compose(
+        kind,
+        firm_name=settings.firm_name,
+        payer_name=payer.name,
+        portal_url=settings.portal_url,
+        **values,  # type: ignore[arg-type]
+    )
+    row = outbox.enqueue(
+        session,
+        composed,
+        to_address=payer.email,
+        to_name=payer.name,
+        payer_id=payer.id,
+        requested_by=requested_by,
+        now=now,
+        mail_from=settings.mail_from,
+    )
+    return EmailQueued(row.id, kind, payer.email, payer.id)
+
+
+def cancel_unsent(session: Session, payer_id: int, reason: str) -> int:
+    """Stop queued access emails to ``payer_id`` whose links no longer work."""
+    result = session.execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.payer_id == payer_id,
+            OutboxEmail.kind.in_((EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)),
+            OutboxEmail.status == EmailStatus.QUEUED,
+        )
+        .values(status=EmailStatus.FAILED, last_error=reason, body_text=None, body_html=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
