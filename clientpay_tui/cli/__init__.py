@@ -1,7 +1,7 @@
 """The ``clientpay-tui`` command line.
 
 Expected failures (bad input, unreachable database, outdated schema) end with one line on
-stderr and exit status 1; only bugs show a traceback.
+stderr and exit status 1 (2 for a mistyped command line); only bugs show a traceback.
 """
 
 from __future__ import annotations
@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("clientpay-tui: aborted", err=True)
         sys.exit(130)
+    except click.UsageError as error:
+        # One line, like every other error: what was wrong and where to look.
+        command = error.ctx.command_path if error.ctx else "clientpay-tui"
+        message = one_line(error.format_message(), 500)
+        click.echo(f"{command}: error: {message} (see '{command} --help')", err=True)
+        sys.exit(error.exit_code)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)

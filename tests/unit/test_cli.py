@@ -299,6 +299,25 @@ def test_config_file_is_used(capsys, monkeypatch, tmp_path):
     assert code == 0 and str(path) in out and path.exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "where", "expected"),
+    [
+        (["staff", "add"], "clientpay-tui staff add", "Missing argument 'NAME'."),
+        (["--bogus"], "clientpay-tui", "No such option '--bogus'."),
+        (["seed", "--payers", "abc"], "clientpay-tui seed", "'abc' is not a valid integer"),
+        (["frobnicate"], "clientpay-tui", "No such command 'frobnicate'."),
+    ],
+)
+def test_a_mistyped_command_line_is_one_line_naming_the_help(
+    capsys, monkeypatch, args, where, expected
+):
+    code, out, err = Cli(capsys, monkeypatch)(*args)
+    assert (code, out) == (2, "")
+    assert err.endswith(f" (see '{where} --help')\n")
+    [line] = err.splitlines()
+    assert line.startswith(f"{where}: error: ") and expected in line
+
+
 # -- the installed script, as a user runs it ----------------------------------------------------
 
 
