@@ -6,14 +6,13 @@ import asyncio
 import os
 import signal
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker
 
-from clientpay_tui.mail.capture import CapturedMessage
 from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
 from clientpay_tui.messages import MailDelivered
 from clientpay_tui.screens.base import (
@@ -36,6 +35,10 @@ from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
 from clientpay_tui.themes import DARK, LIGHT
 from clientpay_tui.widgets.formatting import EMAIL_KINDS
+
+if TYPE_CHECKING:
+    # The demo's capture server (aiosmtpd) loads only in demo mode.
+    from clientpay_tui.mail.capture import CapturedMessage
 
 
 class ClientPayApp(App[None]):

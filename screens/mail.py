@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -16,7 +16,6 @@ from textual.content import Content
 from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPane
 
 from clientpay_tui.db.models import EmailStatus
-from clientpay_tui.mail.capture import CapturedMessage
 from clientpay_tui.messages import MailDelivered
 from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.session import StaffSession
@@ -27,6 +26,10 @@ from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
 from clientpay_tui.widgets.formatting import stamp
 from clientpay_tui.widgets.paged_table import Column, ListSource, PagedTable
+
+if TYPE_CHECKING:
+    # The demo's capture server (aiosmtpd) loads only in demo mode.
+    from clientpay_tui.mail.capture import CapturedMessage
 
 FILTERS: list[EmailStatus | None] = [None, *EmailStatus]
 SHORT_KINDS = {

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from clientpay_tui.mail.capture import CapturedMessage
 from clientpay_tui.services.context import Actor, Permission
 from clientpay_tui.services.facade import Services
+
+if TYPE_CHECKING:
+    # The demo's capture server (aiosmtpd) loads only in demo mode.
+    from clientpay_tui.mail.capture import CapturedMessage
 
 
 def _no_mailer() -> None:

@@ -296,4 +296,5 @@ def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, st
         return result
 
     monkeypatch.setattr(schema, "alembic_config", config)
+    monkeypatch.setattr(schema, "HEAD_REVISION", NEWER)
     return real_head, NEWER

@@ -1,7 +1,8 @@
 """``clientpay-tui`` (the app on the configured database) and ``clientpay-tui demo``.
 
 Textual is imported only here, when the app really starts, so that the other commands stay
-quick and so that ``ESCDELAY`` can be given a default before Textual reads it.
+quick and so that ``ESCDELAY`` can be given a default before Textual reads it. The demo's
+capture server (aiosmtpd) is imported only by the demo.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from clientpay_tui.config import Settings, data_dir, load_settings
 from clientpay_tui.db import schema
 from clientpay_tui.db.engine import Database
 from clientpay_tui.errors import ConfigError
-from clientpay_tui.mail.capture import CaptureServer, list_captured
 from clientpay_tui.mail.sender import SmtpSender
 from clientpay_tui.services.context import command_line_actor
 from clientpay_tui.services.facade import Services
@@ -77,6 +77,7 @@ def demo_paths(fresh: bool) -> tuple[Path, Path]:
 async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
     """The app, the real SMTP sender, and the capture server it sends to, on one loop."""
     from clientpay_tui.app import ClientPayApp
+    from clientpay_tui.mail.capture import CaptureServer, list_captured
     from clientpay_tui.services import demo_data
 
     async with CaptureServer(mail) as capture:

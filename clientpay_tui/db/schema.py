@@ -3,26 +3,34 @@
 A new, empty database is brought to head on first use; an outdated one is refused until
 ``clientpay-tui db upgrade`` runs, so that two versions of the app never share a schema
 unknowingly.
+
+Alembic is imported only to migrate, to refuse, or for the developer tools: checking that a
+database is at head reads its ``alembic_version`` row and compares it with
+:data:`HEAD_REVISION` (importing Alembic took ~300 ms of every start).
 """
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, inspect, text
 
 from clientpay_tui.db.engine import Database, translate_errors
-from clientpay_tui.db.models import Base
-from clientpay_tui.db.search_index import is_search_index_object
 from clientpay_tui.errors import DatabaseError, SchemaOutdated
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 UPGRADE_HINT = "run `clientpay-tui db upgrade`"
+HEAD_REVISION = "0001"
+"""The newest migration in ``migrations/versions`` (a test checks it against Alembic's head:
+bump it with every new migration)."""
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "clientpay_tui.db:migrations")
     if connection is not None:
@@ -31,6 +39,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    """The head revision as Alembic reads it from the migration scripts (slow: imports
+    Alembic; :data:`HEAD_REVISION` is the cheap copy)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -38,7 +50,19 @@ def head_revision() -> str:
 
 def current_revision(db: Database) -> str | None:
     with translate_errors(db), db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _stored_revision(connection)
+
+
+def _stored_revision(connection: Connection) -> str | None:
+    """The revision in ``alembic_version`` (``None`` without the table or its row), read
+    without Alembic."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+    found = list(versions)
+    if len(found) > 1:
+        raise DatabaseError(f"the database records several schema heads: {', '.join(found)}")
+    return found[0] if found else None
 
 
 def _is_empty(connection: Connection) -> bool:
@@ -48,6 +72,9 @@ def _is_empty(connection: Connection) -> bool:
 
 def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
     """Migrate to ``revision``. Returns the revisions before and after."""
+    from alembic import command
+    from alembic.migration import MigrationContext
+
     with translate_errors(db), db.engine.begin() as connection:
         before = MigrationContext.configure(connection).get_current_revision()
         if before is None and not _is_empty(connection):
@@ -63,12 +90,14 @@ def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
 
 def ensure_current(db: Database) -> None:
     """Create an empty database at head, accept a current one, refuse an outdated one."""
-    head = head_revision()
     with translate_errors(db), db.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+        current = _stored_revision(connection)
         empty = current is None and _is_empty(connection)
-    if current == head:
+    if current == HEAD_REVISION:
         return
+    from alembic.script import ScriptDirectory
+
+    head = head_revision()
     if empty:
         upgrade(db)
         return
@@ -89,6 +118,11 @@ def ensure_current(db: Database) -> None:
 
 def schema_drift(db: Database) -> list[object]:
     """Differences between the models and the migrated database (empty when in step)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from clientpay_tui.db.models import Base
+    from clientpay_tui.db.search_index import is_search_index_object
 
     def include(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
         return not is_search_index_object(name, type_)
@@ -109,6 +143,8 @@ def revision(message: str) -> str:
     """
     import tempfile
     from pathlib import Path
+
+    from alembic import command
 
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{Path(folder) / 'revision.db'}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, false, func, select
+from sqlalchemy import ColumnElement, case, false, func, literal, select
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import (
@@ -25,7 +25,7 @@ from clientpay_tui.db.models import (
     Wallet,
 )
 from clientpay_tui.errors import NotFound
-from clientpay_tui.services.candidates import visible_invoice_ids
+from clientpay_tui.services.candidates import covered_by, visible_invoice_ids
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 from clientpay_tui.services.integrations import enabled_integrations
 from clientpay_tui.text import plural
@@ -101,20 +101,23 @@ def payability(
 
 
 def visible_condition(
-    payer_id: int, integrations: frozenset[IntegrationName]
+    payer_id: int, integrations: frozenset[IntegrationName], *, per_row: bool = False
 ) -> ColumnElement[bool]:
     """Invoices the portal lists for a payer under the enabled integrations.
 
     With Connect, associations decide and every source is listed (external ones as not
     payable). With internal invoicing alone, associated internal invoices are listed. With
     neither, no invoice is.
+
+    Args:
+        per_row: test each invoice against the payer's associations (to walk an index and stop
+            after a page) instead of gathering the ids of every visible invoice.
     """
+    visible = covered_by(payer_id) if per_row else Invoice.id.in_(visible_invoice_ids(payer_id))
     if IntegrationName.CONNECT in integrations:
-        return Invoice.id.in_(visible_invoice_ids(payer_id))
+        return visible
     if IntegrationName.INVOICING in integrations:
-        return Invoice.id.in_(visible_invoice_ids(payer_id)) & (
-            Invoice.source == InvoiceSource.INTERNAL
-        )
+        return visible & (Invoice.source == InvoiceSource.INTERNAL)
     return false()
 
 
@@ -131,10 +134,37 @@ def portal_view(
     invoices: list[VisibleInvoice] = []
     count = payable_total = 0
     if shows_invoices:
+        payable_sources = [
+            source
+            for source, name in (
+                (InvoiceSource.INTERNAL, IntegrationName.INVOICING),
+                (InvoiceSource.CONNECT, IntegrationName.CONNECT),
+            )
+            if name in integrations
+        ]
+        payable_now = Invoice.source.in_(payable_sources) & (Invoice.balance_cents > 0)
+        # One pass over the visible invoices for both figures (each pass is ~300 ms at 90,000
+        # visible invoices on PostgreSQL).
+        counted, payable_sum = session.execute(
+            select(
+                func.count(Invoice.id),
+                func.coalesce(
+                    func.sum(case((payable_now, Invoice.balance_cents), else_=literal(0))), 0
+                ),
+            ).where(condition)
+        ).one()
+        count, payable_total = int(counted or 0), int(payable_sum or 0)
         newest = Invoice.invoice_date.desc(), Invoice.id.desc()
         # Pick the page first, then join its clients and matters: joining every visible
-        # invoice before the sort cost a second at 90,000 on PostgreSQL.
-        page = select(Invoice.id).where(condition).order_by(*newest).limit(invoice_limit)
+        # invoice before the sort cost a second at 90,000 on PostgreSQL. Many visible invoices
+        # are found sooner by walking the date index and testing each (reads about
+        # limit * invoices / count rows) than by gathering and sorting them all (reads count);
+        # they cost the same near sqrt(limit * invoices). Gathering 90,000 on PostgreSQL
+        # hash-joined every invoice of the firm: 350 ms.
+        invoices_in_firm = int(session.scalar(select(func.max(Invoice.id))) or 0)
+        walk = count * count >= invoice_limit * invoices_in_firm
+        in_page = visible_condition(payer_id, integrations, per_row=walk)
+        page = select(Invoice.id).where(in_page).order_by(*newest).limit(invoice_limit)
         rows = session.execute(
             select(Invoice, Client.number, Client.name, Matter.number, Matter.description)
             .join(Client, Client.id == Invoice.client_id)
@@ -160,23 +190,6 @@ def portal_view(
                     reason=reason,
                 )
             )
-        count = int(session.scalar(select(func.count(Invoice.id)).where(condition)) or 0)
-        payable_sources = [
-            source
-            for source, name in (
-                (InvoiceSource.INTERNAL, IntegrationName.INVOICING),
-                (InvoiceSource.CONNECT, IntegrationName.CONNECT),
-            )
-            if name in integrations
-        ]
-        payable_total = int(
-            session.scalar(
-                select(func.coalesce(func.sum(Invoice.balance_cents), 0)).where(
-                    condition, Invoice.source.in_(payable_sources), Invoice.balance_cents > 0
-                )
-            )
-            or 0
-        )
     if not shows_invoices:
         summary = NO_INTEGRATION
     elif count == 0:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from email_validator import EmailNotValidError, validate_email
-
 from clientpay_tui.errors import ValidationFailed
 from clientpay_tui.text import clean_text, one_line
 
@@ -41,6 +39,9 @@ def email_address(value: str | None) -> tuple[str, str] | None:
         return None
     if len(raw) > EMAIL_MAX:
         raise ValidationFailed(f"Email address is longer than {EMAIL_MAX} characters.")
+    # Imported on first use, not at start-up (email_validator is ~20 ms of every start).
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         checked = validate_email(raw, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:

@@ -133,6 +133,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         self.cache_pages = cache_pages
         self._data: PageCache[RowT] | None = None
         self._pending_load: tuple[RowSource[RowT], bool] | None = None
+        self._load_queued = asyncio.Event()
         self._loader: Worker[None] | None = None
         self._loading = False
         self._fetching: set[int] = set()
@@ -181,6 +182,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
 
     def _queue_load(self, source: RowSource[RowT], *, keep_cursor: bool) -> None:
         self._pending_load = (source, keep_cursor)
+        self._load_queued.set()
         if not self._loading:
             self._loading = True
             self._loader = self.run_worker(
@@ -224,13 +226,39 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
             if complete:
                 counting.cancel()
                 continue
-            count, capped = await counting
+            counted = await self._count_unless_superseded(counting)
+            if counted is None:
+                continue  # a newer search is waiting: its rows first, not this count
+            count, capped = counted
             if self._data is data:
                 data.counted(count, capped)
                 self._update_virtual_size()
                 self.cursor_row = min(self.cursor_row, max(data.count - 1, 0))
                 self.refresh()
                 self.post_message(self.Loaded(self, data.count, data.more))
+
+    async def _count_unless_superseded(
+        self, counting: asyncio.Future[tuple[int, bool]]
+    ) -> tuple[int, bool] | None:
+        """The count, or ``None`` (and the count dropped) as soon as a newer load is queued.
+
+        A broad search's count can take hundreds of milliseconds (every payer tested); the
+        next keystroke's rows must not wait for it.
+        """
+        self._load_queued.clear()
+        if self._pending_load is not None:
+            counting.cancel()
+            return None
+        newer = asyncio.ensure_future(self._load_queued.wait())
+        try:
+            waiting: set[asyncio.Future[Any]] = {counting, newer}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            newer.cancel()
+        if counting.done() and not counting.cancelled():
+            return counting.result()
+        counting.cancel()
+        return None
 
     def _show_first_page(
         self,

@@ -72,6 +72,22 @@ def test_a_client_number_match_keeps_its_place_among_text_matches(
     assert [row.id for row in many_payers.payers.search(admin, "an", 0, 10)] == expected[:10]
 
 
+def test_few_client_number_matches_and_few_name_matches_are_merged_in_name_order(
+    many_payers, admin, add_client_payer
+):
+    # Both sides narrow: each gathered through its own index, then sorted together.
+    from clientpay_tui.services.payers import PayerForm
+
+    by_client = add_client_payer("Zed Client Side", "XQZ-1")
+    by_name = many_payers.payers.create(admin, PayerForm(name="Bob Xqz")).id
+    by_email = many_payers.payers.create(admin, PayerForm(name="Mia", email="m@xqz.example")).id
+    expected = oracle(many_payers, "xqz")
+    assert expected == [by_name, by_email, by_client]
+    assert [row.id for row in many_payers.payers.search(admin, "xqz")] == expected
+    assert [row.id for row in many_payers.payers.search(admin, "xqz", 1, 1)] == [by_email]
+    assert many_payers.payers.count(admin, "xqz") == (3, False)
+
+
 @pytest.fixture
 def add_client_payer(many_payers, admin, clock):
     def add(name: str, client_number: str) -> int:

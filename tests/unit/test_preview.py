@@ -15,7 +15,7 @@ from clientpay_tui.db.models import (
 )
 from clientpay_tui.errors import NotFound
 from clientpay_tui.services.payers import PayerForm
-from clientpay_tui.services.preview import NO_INTEGRATION, payability
+from clientpay_tui.services.preview import NO_INTEGRATION, payability, portal_view
 
 ALL = frozenset(IntegrationName)
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -141,3 +141,53 @@ def test_no_associations_says_so(services, admin):
 def test_missing_payer(services, admin):
     with pytest.raises(NotFound):
         services.preview.portal_view(admin, 404)
+
+
+@pytest.mark.parametrize(
+    "enabled",
+    [{IntegrationName.CONNECT}, {IntegrationName.INVOICING}, set(IntegrationName)],
+    ids=["connect", "invoicing", "both"],
+)
+def test_page_of_many_visible_invoices_walks_the_dates_and_finds_the_same(
+    services, admin, firm, db, enabled
+):
+    """A payer who sees most of the firm's invoices gets the page by walking the date order
+    (count^2 >= limit * invoices); the page is the one gathering all of them would give."""
+    payer = services.payers.create(admin, PayerForm(name="Many")).id
+    for name in enabled:
+        services.integrations.set_enabled(admin, name, True)
+    source = (InvoiceSource.INTERNAL, InvoiceSource.CONNECT, InvoiceSource.EXTERNAL)
+    by_client = [
+        firm.invoice(
+            f"A-{n}", client="C1", matter=None, day=f"2026-01-{n + 1:02d}", source=source[n % 3]
+        )
+        for n in range(4)
+    ]
+    by_matter = [
+        firm.invoice(
+            f"M-{n}", client="C2", matter="C2-001", day=f"2026-01-{n + 1:02d}", source=source[n % 3]
+        )
+        for n in range(4)
+    ]
+    single = firm.invoice(
+        "I-1", client="C3", matter="C3-001", day="2026-01-03", source=InvoiceSource.INTERNAL
+    )
+    firm.invoice("NOT-MINE", client="C4", day="2026-02-01", source=InvoiceSource.INTERNAL)
+    with db.write() as session:
+        for row in (
+            Association(client_id=by_client[0].client_id),
+            Association(matter_id=by_matter[0].matter_id),
+            Association(invoice_id=single.id),
+        ):
+            row.payer_id, row.created_by, row.created_at = payer, "t", NOW
+            session.add(row)
+
+    with db.read() as session:
+        everything = portal_view(session, payer, invoice_limit=50)  # 9^2 < 50 * 10: gathered
+        walked = portal_view(session, payer, invoice_limit=2)  # 5^2 >= 2 * 10: walked
+    visible = [i.invoice_number for i in everything.invoices]
+    expected = 9 if IntegrationName.CONNECT in enabled else 5  # internal ones only
+    assert len(visible) == everything.invoice_count == walked.invoice_count == expected
+    assert "NOT-MINE" not in visible
+    assert [i.invoice_number for i in walked.invoices] == visible[:2]
+    assert walked.payable_balance_cents == everything.payable_balance_cents

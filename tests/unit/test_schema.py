@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,30 @@ def empty_db(empty_database_url: str):
 def _tables(db: Database) -> set[str]:
     with db.engine.connect() as connection:
         return set(inspect(connection).get_table_names())
+
+
+def test_head_revision_constant_matches_the_migration_scripts() -> None:
+    # ensure_current compares with the constant so that a normal start need not import Alembic
+    assert schema.head_revision() == schema.HEAD_REVISION
+
+
+def test_a_current_database_is_accepted_without_importing_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cp.db'}"
+    db = Database(url)
+    schema.upgrade(db)
+    db.dispose()
+    program = (
+        "import sys\n"
+        "from clientpay_tui.db import schema\n"
+        "from clientpay_tui.db.engine import Database\n"
+        f"db = Database({url!r})\n"
+        "schema.ensure_current(db)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_upgrade_from_empty_reaches_head_without_drift(empty_db: Database) -> None:

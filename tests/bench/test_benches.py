@@ -1,0 +1,81 @@
+"""The benches in ``bench/`` keep working: each runs in ``--quick`` mode and prints one JSON
+object of the expected shape and sane values (the targets are the full-size runs' business,
+see bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+QUICK_PAYERS = 2_000
+
+
+def run_bench(script: str, *args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, f"bench/{script}", "--quick", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    [line] = done.stdout.splitlines()
+    report = json.loads(line)
+    assert isinstance(report, dict)
+    return report
+
+
+@pytest.mark.slow
+def test_startup_quick() -> None:
+    report = run_bench("startup.py")
+
+    assert report["backend"] == "sqlite" and report["payers"] == QUICK_PAYERS
+    assert report["runs"] == 2
+    bare, sign_in, listed = (report[f"{n}_ms"] for n in ("bare_datatable", "sign_in", "payer_list"))
+    assert 0 < bare < 30_000 and 0 < sign_in < 30_000
+    assert listed > sign_in  # the list comes after the sign-in screen and the sign-in
+    assert report["sign_in_ratio"] == pytest.approx(sign_in / bare, rel=0.02)
+    assert report["payer_list_ratio"] == pytest.approx(listed / bare, rel=0.02)
+    assert report["target_ratio"] == 1.5 and isinstance(report["target_met"], bool)
+    assert report["sign_in_check_ms"] > 0
+
+
+@pytest.mark.slow
+def test_search_quick(empty_database_url: str) -> None:
+    report = run_bench("search.py", "--database-url", empty_database_url)
+
+    assert report["backend"] == empty_database_url.split(":")[0].split("+")[0]
+    assert report["payers"] == QUICK_PAYERS
+    assert report["rows_after_clearing_search"] == QUICK_PAYERS
+    assert report["keystrokes"] == 37  # every character of every search was measured
+    assert 0 < report["p50_ms"] <= report["p95_ms"] <= report["max_ms"] < 10_000
+    raw = report["raw_sql_p50_ms"], report["raw_sql_p95_ms"], report["raw_sql_max_ms"]
+    assert 0 < raw[0] <= raw[1] <= raw[2] < 10_000
+    # The ratio is of the unrounded figures; the printed ones are rounded to 0.1 ms.
+    p95, low, high = report["p95_ms"], max(raw[1] - 0.05, 0.001), raw[1] + 0.05
+    assert (p95 - 0.05) / high - 0.01 <= report["ratio_p95"] <= (p95 + 0.05) / low + 0.01
+    assert report["ratio_p95"] > 1  # through the screen can only be slower than the bare SQL
+    assert 0 < report["first_rows_ms"] < 30_000
+    assert len(report["slowest"]) == 5
+    assert 30 < report["peak_rss_mib"] < 2_000
+
+
+@pytest.mark.slow
+def test_memory_quick() -> None:
+    report = run_bench("memory.py")
+
+    assert report["backend"] == "sqlite" and report["payers"] == QUICK_PAYERS
+    figures = [report[n] for n in ("sign_in_screen_mib", "signed_in_mib", "working_mib")]
+    assert 10 < report["bare_mib"] < min(figures)  # the app holds more than the bare app
+    assert all(figure < 2_000 for figure in figures)
+    assert report["signed_in_mib"] >= report["sign_in_screen_mib"]  # a high-water mark
+    assert report["peak_mib"] == max(figures)
+    assert report["peak_ratio"] == pytest.approx(report["peak_mib"] / report["bare_mib"], rel=0.01)
+    assert report["target_mib"] == 150.0 and isinstance(report["target_met"], bool)

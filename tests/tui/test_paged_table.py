@@ -1,0 +1,58 @@
+"""PagedTable: the next search's rows do not wait for the previous search's count."""
+
+from __future__ import annotations
+
+import threading
+
+from textual.app import App, ComposeResult
+
+from clientpay_tui.widgets.paged_table import Column, PagedTable
+
+
+class Source:
+    """``n`` rows named after the source; the count waits for ``gate`` when one is given."""
+
+    def __init__(self, name: str, n: int, gate: threading.Event | None = None) -> None:
+        self.name, self.n, self.gate = name, n, gate
+
+    def count(self) -> tuple[int, bool]:
+        if self.gate is not None:
+            self.gate.wait(10)
+        return self.n, False
+
+    def fetch(self, offset: int, limit: int) -> list[str]:
+        return [f"{self.name} {i}" for i in range(offset, min(offset + limit, self.n))]
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield PagedTable([Column("Row", lambda row: row)], page_size=10)
+
+
+async def wait_until(pilot, condition, seconds: float = 3.0) -> bool:  # type: ignore[no-untyped-def]
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return True
+        await pilot.pause(0.01)
+    return condition()
+
+
+async def test_a_newer_load_shows_while_the_previous_count_still_runs() -> None:
+    gate = threading.Event()
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        table.load(Source("slow", 500, gate))  # a full first page: its count is awaited
+        assert await wait_until(pilot, lambda: table.row_at(0) == "slow 0")
+
+        table.load(Source("fast", 30))
+        shown = await wait_until(
+            pilot, lambda: table.row_at(0) == "fast 0" and table.row_count == 30
+        )
+        still_counting = not gate.is_set()
+        gate.set()  # let the slow count finish (late)
+        await table.wait_loaded()
+        await pilot.pause(0.1)
+
+        assert shown and still_counting
+        assert table.row_at(0) == "fast 0" and table.row_count == 30  # the late count is dropped
