@@ -192,5 +192,5 @@ def show_tabs(panes: dict[str, DataPane[Any]], data: TabsData) -> None:
     if data.associations is not None and "associations" in panes:
         rows = data.associations
         panes["associations"].show(
-            rows, f"{len(rows)} association(s): what this payer sees in the portal."
+            rows, f"{plural(len(rows), 'association')}: what this payer sees in the portal."
         )

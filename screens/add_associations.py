@@ -1,0 +1,457 @@
+"""Add associations: find invoices by any of five fields, narrow with column filters, pick
+rows (or everything that matches) and associate them with the payer at a chosen level.
+
+Typed text goes to the fields; the command keys are letters that only work in the table, or
+keys a field never types (``ctrl+a``, ``down``, ``escape``, ``enter``), so the keyboard works
+from wherever the focus is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Footer, Header, Input, Label, Static
+
+from clientpay_tui.db.models import InvoiceSource
+from clientpay_tui.screens.base import ClientPayScreen, call
+from clientpay_tui.screens.session import StaffSession
+from clientpay_tui.services.associations import CreateResult, Level, Selection
+from clientpay_tui.services.candidates import (
+    CandidateFilter,
+    CandidateRow,
+    CandidateSort,
+    SortColumn,
+)
+from clientpay_tui.services.context import Actor, Permission
+from clientpay_tui.services.facade import Services
+from clientpay_tui.styles import stylesheet
+from clientpay_tui.text import printable
+from clientpay_tui.widgets.formatting import money
+from clientpay_tui.widgets.paged_table import Column, PagedTable
+from clientpay_tui.widgets.typed_input import TypedInput
+
+SOURCES: list[InvoiceSource | None] = [None, *InvoiceSource]
+"""What ``t`` cycles through: every source, then each one alone."""
+OPEN_STATES: list[bool | None] = [None, True, False]
+OPEN_LABELS = {None: "open+paid", True: "open", False: "paid"}
+LEVELS = [Level.INVOICE, Level.MATTER, Level.CLIENT]
+LEVEL_LABELS = {Level.INVOICE: "invoice", Level.MATTER: "matter", Level.CLIENT: "whole client"}
+SORT_LABELS = {
+    SortColumn.CLIENT: "Client",
+    SortColumn.MATTER: "Matter",
+    SortColumn.DESCRIPTION: "Description",
+    SortColumn.INVOICE: "Invoice",
+    SortColumn.DATE: "Date",
+    SortColumn.AMOUNT: "Amount",
+    SortColumn.BALANCE: "Balance",
+    SortColumn.SOURCE: "Source",
+}
+COUNT_CAP = 10_000
+"""The table's row count is exact up to this many; select-all counts them all."""
+
+
+@dataclass(frozen=True)
+class CandidateSearch:
+    """A :class:`RowSource` of the invoices matching one filter, in one order."""
+
+    services: Services
+    actor: Actor
+    where: CandidateFilter
+    sort: CandidateSort
+    payer_id: int
+
+    def count(self) -> tuple[int, bool]:
+        return self.services.associations.count_candidates(self.actor, self.where, COUNT_CAP)
+
+    def fetch(self, offset: int, limit: int) -> Sequence[CandidateRow]:
+        return self.services.associations.candidates(
+            self.actor, self.where, self.sort, offset, limit, self.payer_id
+        )
+
+
+@dataclass(frozen=True)
+class Picked:
+    """What is selected: rows picked one by one, or every row of a filter but some."""
+
+    ids: frozenset[int] = frozenset()
+    matching: CandidateFilter | None = None
+    matching_count: int | None = None
+    """How many rows ``matching`` selects (``None`` while it is being counted)."""
+    excluded: frozenset[int] = frozenset()
+
+    def has(self, invoice_id: int) -> bool:
+        if self.matching is not None:
+            return invoice_id not in self.excluded
+        return invoice_id in self.ids
+
+    def toggled(self, invoice_id: int) -> Picked:
+        if self.matching is not None:
+            return replace(self, excluded=self.excluded ^ {invoice_id})
+        return replace(self, ids=self.ids ^ {invoice_id})
+
+    def selection(self) -> Selection:
+        if self.matching is not None:
+            return Selection(matching=self.matching, excluded=self.excluded)
+        return Selection(invoice_ids=self.ids)
+
+    def summary(self) -> str:
+        if self.matching is None:
+            return f"{len(self.ids):,} selected"
+        if self.matching_count is None:
+            return "All matching selected (counting…)"
+        return f"{max(self.matching_count - len(self.excluded), 0):,} selected (all matching)"
+
+
+def parse_day(label: str, value: str) -> tuple[date | None, str | None]:
+    """``(date, None)`` for an ISO date or an empty field; ``(None, error)`` otherwise."""
+    value = value.strip()
+    if not value:
+        return None, None
+    try:
+        return date.fromisoformat(value), None
+    except ValueError:
+        return None, f"{label}: {value!r} is not a date; type it as YYYY-MM-DD."
+
+
+def describe(row: CandidateRow) -> str:
+    """The highlighted row in full, for what the columns cut short."""
+    matter = f" · {row.matter_number} {row.matter_description or ''}" if row.matter_number else ""
+    covered = " · already visible to this payer" if row.covered else ""
+    return (
+        f"{row.client_number} {row.client_name}{matter} · {row.invoice_number} "
+        f"{row.invoice_date:%Y-%m-%d} · {money(row.balance_cents)} of "
+        f"{money(row.amount_cents)} open · {row.source.value}{covered}"
+    )
+
+
+class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
+    """Dismisses the :class:`CreateResult` after ``c``, ``None`` after ``escape``."""
+
+    CSS_PATH = stylesheet("add_associations.tcss")
+    HELP_TITLE = "Add associations"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle", "Select", tooltip="Select or unselect the highlighted row"),
+        # Priority: from a text field too (where ctrl+a would go to the start of the text).
+        Binding(
+            "ctrl+a",
+            "select_all",
+            "All",
+            priority=True,
+            tooltip="Select every invoice that matches (all pages); again to clear",
+        ),
+        Binding("l", "cycle_level", "Level", tooltip="Associate by invoice, matter or client"),
+        Binding("c", "create", "Create", tooltip="Create the associations and go back"),
+        Binding("s", "sort", "Sort", tooltip="Sort by the next column"),
+        Binding("r", "reverse", "Reverse", show=False, tooltip="Reverse the sort order"),
+        Binding("t", "cycle_source", "Source", show=False, tooltip="Source: all or one"),
+        Binding("o", "cycle_open", "Open", show=False, tooltip="Open, paid, or both"),
+        Binding("slash", "focus_search", "Search", key_display="/", priority=True),
+        Binding("escape", "back", "Back", tooltip="Back to the payer (creates nothing)"),
+    ]
+    PERMISSIONS: ClassVar[dict[str, Permission]] = {"create": Permission.MANAGE_ASSOCIATIONS}
+    HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
+        ("tab", "Next field: search, client, matter, from, to, table"),
+        ("↓ enter esc", "From a field: into the table"),
+        ("✓ / •", "Selected / already visible to this payer"),
+    ]
+    AUTO_FOCUS = "#search"
+
+    def __init__(self, session: StaffSession, payer_id: int, payer_name: str) -> None:
+        super().__init__(session)
+        self.payer_id = payer_id
+        self.payer_name = payer_name
+        self.where = CandidateFilter()
+        """The filter the table shows (or is loading)."""
+        self.sort = CandidateSort()
+        self.level = Level.INVOICE
+        self.picked = Picked()
+        self.errors: dict[str, str] = {}
+        self.table: PagedTable[CandidateRow] = PagedTable(
+            self._columns(), id="candidates", empty_text="No invoice matches.", page_size=50
+        )
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(classes="filter-bar"):
+            yield Label("Search", classes="filter-label")
+            yield TypedInput(placeholder="client, matter or invoice", id="search", compact=True)
+            yield Label("Client", classes="filter-label")
+            yield TypedInput(placeholder="number, name", id="client", compact=True)
+            yield Label("Matter", classes="filter-label")
+            yield TypedInput(placeholder="number, text", id="matter", compact=True)
+        with Horizontal(classes="filter-bar"):
+            yield Label("From", classes="filter-label")
+            yield self._day_input("date-from")
+            yield Label("To", classes="filter-label")
+            yield self._day_input("date-to")
+            yield Label("", id="options")
+        yield Static("", id="filter-error")
+        yield self.table
+        yield Static("", id="candidate-detail")
+        with Horizontal(id="status-bar"):
+            yield Label("", id="selected-count")
+            yield Label("", id="match-count")
+        yield Footer(compact=True)
+
+    @staticmethod
+    def _day_input(id: str) -> TypedInput:
+        return TypedInput(
+            placeholder="YYYY-MM-DD", id=id, compact=True, restrict=r"[0-9-]*", max_length=10
+        )
+
+    def on_mount(self) -> None:
+        self.sub_title = f"Add associations for {printable(self.payer_name)}"
+        self._show_options()
+        self._show_selected()
+        self._show_error()
+        self._search()
+
+    def _columns(self) -> list[Column[CandidateRow]]:
+        def label(column: SortColumn, text: str) -> str:
+            if column != self.sort.column:
+                return text
+            return f"{text}{'▼' if self.sort.descending else '▲'}"
+
+        # 80 columns hold every field only with the long ones cut short: the line under the
+        # table shows the highlighted invoice in full.
+        return [
+            Column("", self._mark, width=1),
+            Column(label(SortColumn.CLIENT, "Client"), _client, ratio=2),
+            Column(label(SortColumn.MATTER, "Matter"), lambda r: r.matter_number or "", ratio=2),
+            Column(
+                label(SortColumn.DESCRIPTION, "Description"),
+                lambda r: r.matter_description or "",
+                ratio=2,
+            ),
+            # Last of the flexible columns: it gets the leftovers, and invoice numbers are
+            # what is being picked.
+            Column(label(SortColumn.INVOICE, "Invoice"), lambda r: r.invoice_number, ratio=3),
+            Column(label(SortColumn.DATE, "Date"), lambda r: _iso(r.invoice_date), width=10),
+            Column(
+                label(SortColumn.AMOUNT, "Amount"),
+                lambda r: money(r.amount_cents),
+                width=9,
+                justify="right",
+            ),
+            Column(
+                label(SortColumn.BALANCE, "Balance"),
+                lambda r: money(r.balance_cents),
+                width=9,
+                justify="right",
+            ),
+            Column(label(SortColumn.SOURCE, "Source"), lambda r: r.source.value, width=8),
+        ]
+
+    def _mark(self, row: CandidateRow) -> Text:
+        if self.picked.has(row.invoice_id):
+            return Text("✓", style="bold")
+        return Text("•", style="dim") if row.covered else Text(" ")
+
+    # -- searching --------------------------------------------------------------------------
+
+    def _filter_from_fields(self) -> CandidateFilter:
+        def value(id: str) -> str:
+            return self.query_one(f"#{id}", Input).value
+
+        date_from, error_from = parse_day("From", value("date-from"))
+        date_to, error_to = parse_day("To", value("date-to"))
+        self.errors = {k: e for k, e in (("date-from", error_from), ("date-to", error_to)) if e}
+        self._show_error()
+        return replace(
+            self.where,
+            text=value("search"),
+            client=value("client"),
+            matter=value("matter"),
+            # A date being typed (or mistyped) leaves that bound as it was.
+            date_from=self.where.date_from if error_from else date_from,
+            date_to=self.where.date_to if error_to else date_to,
+        )
+
+    def _show_error(self) -> None:
+        # A date still being typed is not a mistake yet: complain once it is whole (ten
+        # characters) or the focus has left the field.
+        shown = [
+            error
+            for id, error in self.errors.items()
+            if self.focused is not self.query_one(f"#{id}")
+            or len(self.query_one(f"#{id}", Input).value) >= 10
+        ]
+        error = self.query_one("#filter-error", Static)
+        error.update(Content(" ".join(shown)))
+        error.display = bool(shown)
+
+    def on_descendant_blur(self, _event: events.DescendantBlur) -> None:
+        self._show_error()
+
+    def _search(self) -> None:
+        """Show what the current filter and sort find (loads coalesce: a newer keystroke
+        replaces the query waiting to run, and a stale result never reaches the screen)."""
+        self.table.load(
+            CandidateSearch(
+                self.session.services, self.session.actor, self.where, self.sort, self.payer_id
+            )
+        )
+
+    def _refilter(self, where: CandidateFilter) -> None:
+        if where == self.where:
+            return
+        self.where = where
+        if self.picked.matching is not None:
+            # "All matching" meant the old filter: what it selects is no longer what is shown.
+            self.picked = Picked(ids=self.picked.ids)
+            self.toast("The filter changed: the select-all was cleared.", "warning")
+            self._show_selected()
+        self._search()
+
+    @on(Input.Changed)
+    def _field_changed(self, event: Input.Changed) -> None:
+        self._refilter(self._filter_from_fields())
+
+    @on(Input.Submitted)
+    def _field_submitted(self, event: Input.Submitted) -> None:
+        self.set_focus(self.table)
+
+    @on(PagedTable.Loaded, "#candidates")
+    def _loaded(self, event: PagedTable.Loaded) -> None:
+        more = "+" if event.more else ""
+        noun = "invoice" if event.count == 1 and not event.more else "invoices"
+        self.query_one("#match-count", Label).update(f"{event.count:,}{more} {noun} match")
+
+    @on(PagedTable.RowHighlighted, "#candidates")
+    def _highlighted(self, event: PagedTable.RowHighlighted) -> None:
+        text = "" if event.row is None else describe(event.row)
+        self.query_one("#candidate-detail", Static).update(Content(printable(text)))
+
+    def on_key(self, event: events.Key) -> None:
+        if isinstance(self.focused, Input) and event.key in ("down", "escape"):
+            event.stop()
+            self.set_focus(self.table)
+            return
+        super().on_key(event)
+
+    # -- options ----------------------------------------------------------------------------
+
+    def _show_options(self) -> None:
+        source = "all" if not self.where.sources else ", ".join(sorted(self.where.sources))
+        self.query_one("#options", Label).update(
+            f"Source {source} · {OPEN_LABELS[self.where.open_only]} · "
+            f"Level {LEVEL_LABELS[self.level]}"
+        )
+
+    def _show_selected(self) -> None:
+        self.query_one("#selected-count", Label).update(self.picked.summary())
+        self.table.refresh()
+
+    def action_cycle_source(self) -> None:
+        current = next(iter(self.where.sources)) if len(self.where.sources) == 1 else None
+        following = SOURCES[(SOURCES.index(current) + 1) % len(SOURCES)]
+        sources = frozenset() if following is None else frozenset({following})
+        self._refilter(replace(self.where, sources=sources))
+        self._show_options()
+
+    def action_cycle_open(self) -> None:
+        following = OPEN_STATES[(OPEN_STATES.index(self.where.open_only) + 1) % 3]
+        self._refilter(replace(self.where, open_only=following))
+        self._show_options()
+
+    def action_cycle_level(self) -> None:
+        self.level = LEVELS[(LEVELS.index(self.level) + 1) % len(LEVELS)]
+        self._show_options()
+
+    def action_sort(self) -> None:
+        columns = list(SortColumn)
+        following = columns[(columns.index(self.sort.column) + 1) % len(columns)]
+        # Dates and money read best largest first; names and numbers from A.
+        descending = following in (SortColumn.DATE, SortColumn.AMOUNT, SortColumn.BALANCE)
+        self._resort(CandidateSort(following, descending))
+
+    def action_reverse(self) -> None:
+        self._resort(replace(self.sort, descending=not self.sort.descending))
+
+    def _resort(self, sort: CandidateSort) -> None:
+        self.sort = sort
+        self.table.columns = self._columns()
+        self.table.refresh()
+        self._search()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_search" and isinstance(self.focused, Input):
+            return False  # "/" is typed into the field like any character
+        return super().check_action(action, parameters)
+
+    def action_focus_search(self) -> None:
+        self.set_focus(self.query_one("#search", Input))
+
+    # -- selecting --------------------------------------------------------------------------
+
+    def action_toggle(self) -> None:
+        row = self.table.highlighted
+        if row is None:
+            return
+        self.picked = self.picked.toggled(row.invoice_id)
+        self._show_selected()
+        self.table.action_cursor(1)  # on to the next row, as file managers do
+
+    def action_select_all(self) -> None:
+        if self.picked.matching is not None:
+            self.picked = Picked()
+        else:
+            self.picked = Picked(matching=self.where)
+            self._count_all(self.where)
+        self._show_selected()
+
+    @work(group="count-all", exclusive=True, exit_on_error=False)
+    async def _count_all(self, where: CandidateFilter) -> None:
+        count, _capped = await call(
+            self.session.services.associations.count_candidates,
+            self.session.actor,
+            where,
+            10**12,
+        )
+        if self.picked.matching == where and self.picked.matching_count is None:
+            self.picked = replace(self.picked, matching_count=count)
+            self._show_selected()
+
+    # -- leaving ----------------------------------------------------------------------------
+
+    @work(group="create", exclusive=True, exit_on_error=False)
+    async def action_create(self) -> None:
+        if self.refuse("create"):
+            return
+        if self.picked.matching is None and not self.picked.ids:
+            self.toast("Select invoices first: space selects a row, ctrl+a all that match.")
+            return
+        if self.picked.matching is not None and self.picked.matching_count == 0:
+            self.toast("No invoice matches: nothing to associate.", "warning")
+            return
+        result = await call(
+            self.session.services.associations.create,
+            self.session.actor,
+            self.payer_id,
+            self.level,
+            self.picked.selection(),
+        )
+        self.toast(result.message())
+        self.dismiss(result)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+def _iso(value: date) -> str:
+    return f"{value:%Y-%m-%d}"
+
+
+def _client(row: CandidateRow) -> str:
+    return f"{row.client_number} {row.client_name}"
