@@ -61,4 +61,6 @@ def one_line(value: object, limit: int = 200) -> str:
 def plural(count: float, noun: str, plural_noun: str | None = None) -> str:
     """``1 hour``, ``2 hours``, ``1.5 hours``; ``plural_noun`` for irregular nouns."""
     word = noun if count == 1 else (plural_noun or f"{noun}s")
-    return f"{count:,g} {word}"
+    # "g" alone turns a million into "1e+06": whole numbers are written out in full.
+    number = f"{int(count):,}" if float(count).is_integer() else f"{count:,g}"
+    return f"{number} {word}"

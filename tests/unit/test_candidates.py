@@ -92,6 +92,13 @@ def _numbers(services, admin, **filters):
         ("nv-1", []),  # invoice number: not a substring
         ("%", ["X-INV-1"]),  # literal, via "100% Safe_Co"
         ("e_c", ["X-INV-1"]),
+        ("_", ["X-INV-1"]),  # as a wildcard it would match every invoice
+        ("e_co", ["X-INV-1"]),  # long enough for the search index
+        ("gran%", []),  # as wildcards these would find Granite Ltd
+        ("gr_nite", []),
+        ("g%e", []),
+        ("inv_1", []),  # a prefix with "_" is literal too
+        ("c-_", []),
         ("&", ["INV-200"]),
         ("", ["INV-100", "INV-101", "INV-200", "X-INV-1"]),
     ],
