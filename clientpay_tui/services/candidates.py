@@ -140,8 +140,12 @@ def walk_sort_order(
     per_client = invoices / max(clients or 1, 1)
     per_matter = invoices / max(matters or 1, 1)
 
-    def counted(ids: Select[Any]) -> int:
-        inner = ids.limit(_LOOKUP_CAP).subquery()
+    if threshold is None:
+        factor = WALK_COST.get(dialect, 1.0)
+        threshold = int(factor * max(BROAD_MATCH_MIN, math.isqrt(rows_wanted * invoices)))
+
+    def counted(ids: Select[Any], cap: int = _LOOKUP_CAP) -> int:
+        inner = ids.limit(cap).subquery()
         return int(session.scalar(select(func.count()).select_from(inner)) or 0)
 
     estimates = []
@@ -149,21 +153,20 @@ def walk_sort_order(
     if key:
         numbers = select(Invoice.id).where(prefix_range(Invoice.number_key, key))
         # The largest, not the sum: a matter number starts with its client's number, so the
-        # lookups mostly find the same invoices.
+        # lookups mostly find the same invoices. Invoice numbers are counted as far as the
+        # threshold itself (a cap below it would keep "inv-0", matching every invoice, from
+        # ever counting as broad: 2 s to gather and sort a million rows for one page).
         estimates.append(
             max(
                 counted(_client_ids(dialect, key)) * per_client,
                 counted(_matter_ids(dialect, key)) * per_matter,
-                counted(numbers),
+                counted(numbers, max(_LOOKUP_CAP, threshold)),
             )
         )
     if search_key(where.client):
         estimates.append(counted(_client_ids(dialect, search_key(where.client))) * per_client)
     if search_key(where.matter):
         estimates.append(counted(_matter_ids(dialect, search_key(where.matter))) * per_matter)
-    if threshold is None:
-        factor = WALK_COST.get(dialect, 1.0)
-        threshold = int(factor * max(BROAD_MATCH_MIN, math.isqrt(rows_wanted * invoices)))
     return min(estimates) >= threshold  # the lookups are ANDed: the narrowest decides
 
 

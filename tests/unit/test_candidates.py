@@ -193,3 +193,19 @@ def test_the_estimate_tells_broad_from_narrow(services, admin, firm, db, plan):
         assert not candidates.walk_sort_order(session, CandidateFilter(text="narrow"), 1)
         # the narrowest of the ANDed lookups decides
         assert not candidates.walk_sort_order(session, CandidateFilter(text="wide", client="z1"), 1)
+
+
+def test_many_matching_invoice_numbers_count_as_broad(services, admin, firm, db, plan):
+    """The invoice-number lookup is counted up to the threshold, past the lookup cap: "inv-0"
+    matching every one of a million invoices was once estimated at the cap (5,000, below the
+    break-even of 7,071) and gathered and sorted in full (2 s on SQLite) for one page."""
+    if plan == "walked":
+        pytest.skip("the estimate itself is under test")
+    for i in range(30):
+        firm.invoice(f"W-{i:03d}", client=f"K{i % 3}", client_name="Some Co", matter=None)
+    with db.read() as session, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(candidates, "BROAD_MATCH_MIN", 20)
+        patch.setattr(candidates, "WALK_COST", {})
+        patch.setattr(candidates, "_LOOKUP_CAP", 5)  # far below the threshold, as at scale
+        assert candidates.walk_sort_order(session, CandidateFilter(text="w-"), 1)
+        assert not candidates.walk_sort_order(session, CandidateFilter(text="w-00"), 1)
