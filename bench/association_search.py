@@ -54,8 +54,9 @@ from clientpay_tui.widgets.paged_table import PagedTable
 SEARCHES = ["birch", "c00012", "c019999-00", "inv-0099", "contract pin", "zzq"]
 """Typed into the search box one key at a time, the box cleared after each."""
 FILTER_KEYS: list[tuple[str, list[str]]] = [
-    # (what, keys): the focus is in the table unless a key moves it.
-    ("client field", ["slash", "tab", *"eagle"]),
+    # (what, keys): "escape" moves from a field to the table, "/" from the table to the box.
+    # The focus is in the search box after the searches: tab to the client field.
+    ("client field", ["tab", *"eagle"]),
     ("source", ["escape", "t", "t", "t", "t"]),
     ("open/paid", ["o", "o", "o"]),
     ("date from", ["slash", "tab", "tab", "tab", *"2026-06-01"]),

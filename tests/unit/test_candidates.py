@@ -209,3 +209,23 @@ def test_many_matching_invoice_numbers_count_as_broad(services, admin, firm, db,
         patch.setattr(candidates, "_LOOKUP_CAP", 5)  # far below the threshold, as at scale
         assert candidates.walk_sort_order(session, CandidateFilter(text="w-"), 1)
         assert not candidates.walk_sort_order(session, CandidateFilter(text="w-00"), 1)
+
+
+def test_the_narrowest_lookup_drives(services, admin, book, db, plan):
+    if plan == "walked":
+        pytest.skip("the estimate itself is under test")
+    with db.read() as session:
+        assert candidates.driving_lookup(session, CandidateFilter(text="granite")) is None
+        both = CandidateFilter(text="inv-200", client="c")
+        assert candidates.driving_lookup(session, both) == "text"
+        assert candidates.driving_lookup(session, CandidateFilter(text="c", client="birch")) == (
+            "client"
+        )
+        assert candidates.driving_lookup(session, CandidateFilter(client="c", matter="m-2")) == (
+            "matter"
+        )
+    # whichever drives, the rows are the same
+    assert _numbers(services, admin, text="inv-200", client="c") == ["INV-200"]
+    assert _numbers(services, admin, text="c", client="birch") == ["INV-200"]
+    assert _numbers(services, admin, client="c", matter="m-2") == ["INV-200"]
+    assert _numbers(services, admin, text="inv", client="c-1", matter="tax") == ["INV-101"]
