@@ -154,13 +154,19 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
         Binding("r", "reverse", "Reverse", show=False, tooltip="Reverse the sort order"),
         Binding("t", "cycle_source", "Source", show=False, tooltip="Source: all or one"),
         Binding("o", "cycle_open", "Open", show=False, tooltip="Open, paid, or both"),
-        Binding("slash", "focus_search", "Search", key_display="/", priority=True),
+        Binding(
+            "slash",
+            "focus_search",
+            "Search",
+            key_display="/",
+            priority=True,
+            tooltip="To the search box (tab: client, matter, from, to)",
+        ),
         Binding("escape", "back", "Back", tooltip="Back to the payer (creates nothing)"),
     ]
     PERMISSIONS: ClassVar[dict[str, Permission]] = {"create": Permission.MANAGE_ASSOCIATIONS}
     HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
-        ("tab", "Next field: search, client, matter, from, to, table"),
-        ("↓ enter esc", "From a field: into the table"),
+        ("↓ enter", "From a field: into the table (esc too)"),
         ("✓ / •", "Selected / already visible to this payer"),
     ]
     AUTO_FOCUS = "#search"
@@ -236,7 +242,7 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
             ),
             # Last of the flexible columns: it gets the leftovers, and invoice numbers are
             # what is being picked.
-            Column(label(SortColumn.INVOICE, "Invoice"), lambda r: r.invoice_number, ratio=3),
+            Column(label(SortColumn.INVOICE, "Invoice"), lambda r: r.invoice_number, ratio=4),
             Column(label(SortColumn.DATE, "Date"), lambda r: _iso(r.invoice_date), width=10),
             Column(
                 label(SortColumn.AMOUNT, "Amount"),
