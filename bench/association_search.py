@@ -43,7 +43,8 @@ from clientpay_tui.config import load_settings
 from clientpay_tui.db import schema
 from clientpay_tui.db.engine import Database
 from clientpay_tui.db.models import Role
-from clientpay_tui.screens.add_associations import COUNT_CAP, AddAssociationsScreen
+from clientpay_tui.screens.add_associations import AddAssociationsScreen
+from clientpay_tui.screens.candidate_table import COUNT_CAP
 from clientpay_tui.services import passwords
 from clientpay_tui.services.candidates import CandidateFilter, CandidateSort
 from clientpay_tui.services.context import command_line_actor
