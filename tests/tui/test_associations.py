@@ -152,6 +152,10 @@ async def test_ctrl_a_works_from_the_search_box_and_again_clears(
         assert screen.query_one("#search", Input).value == ""
         await pilot.press("ctrl+a")
         await until(pilot, lambda: "0 selected" in screen_text(app))
+        await pilot.press("ctrl+a", *"granite")  # all of "everything", then a narrower search
+        await settled(pilot, screen)
+        assert "0 selected" in screen_text(app)  # what was all is no longer what is shown
+        assert "select-all was cleared" in toasts(app)[-1]
         await pilot.press("escape", "c")  # escape: from the box to the table
         assert "Select invoices first" in toasts(app)[-1]
         assert isinstance(app.screen, AddAssociationsScreen)
