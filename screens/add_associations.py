@@ -21,6 +21,8 @@ from textual.widgets import Footer, Header, Input, Label, Static
 
 from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.candidate_table import (
+    COLUMN_SORTS,
+    DESCENDING_FIRST,
     LEVEL_LABELS,
     LEVELS,
     OPEN_LABELS,
@@ -259,9 +261,18 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
     def action_sort(self) -> None:
         columns = list(SortColumn)
         following = columns[(columns.index(self.sort.column) + 1) % len(columns)]
-        # Dates and money read best largest first; names and numbers from A.
-        descending = following in (SortColumn.DATE, SortColumn.AMOUNT, SortColumn.BALANCE)
-        self._resort(CandidateSort(following, descending))
+        self._resort(CandidateSort(following, following in DESCENDING_FIRST))
+
+    @on(PagedTable.HeaderClicked, "#candidates")
+    def _header_clicked(self, event: PagedTable.HeaderClicked) -> None:
+        """A click on a column's header sorts by it; a second click reverses the order."""
+        column = COLUMN_SORTS[event.column]
+        if column is None:
+            return
+        if column == self.sort.column:
+            self.action_reverse()
+        else:
+            self._resort(CandidateSort(column, column in DESCENDING_FIRST))
 
     def action_reverse(self) -> None:
         self._resort(replace(self.sort, descending=not self.sort.descending))

@@ -28,6 +28,20 @@ OPEN_STATES: list[bool | None] = [None, True, False]
 OPEN_LABELS = {None: "open+paid", True: "open", False: "paid"}
 LEVELS = [Level.INVOICE, Level.MATTER, Level.CLIENT]
 LEVEL_LABELS = {Level.INVOICE: "invoice", Level.MATTER: "matter", Level.CLIENT: "whole client"}
+DESCENDING_FIRST = frozenset({SortColumn.DATE, SortColumn.AMOUNT, SortColumn.BALANCE})
+"""Dates and money read best largest first; names and numbers from A."""
+COLUMN_SORTS: list[SortColumn | None] = [
+    None,  # the selection marks
+    SortColumn.CLIENT,
+    SortColumn.MATTER,
+    SortColumn.DESCRIPTION,
+    SortColumn.INVOICE,
+    SortColumn.DATE,
+    SortColumn.AMOUNT,
+    SortColumn.BALANCE,
+    SortColumn.SOURCE,
+]
+"""What each column of :func:`candidate_columns` sorts by (a click on its header)."""
 COUNT_CAP = 10_000
 """The table's row count is exact up to this many; select-all counts them all."""
 

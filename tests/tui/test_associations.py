@@ -309,3 +309,28 @@ async def test_an_agent_may_look_but_not_add_or_remove(
         assert isinstance(app.screen, PayerDetailsScreen)
         assert sum("create and remove associations" in t for t in toasts(app)) == 2
     assert len(associations(services, payer)) == 1
+
+
+async def test_a_click_on_a_header_sorts_and_a_second_reverses(
+    make_app, staff, services, admin, add_payer, book
+):
+    connect(services, admin)
+    payer = add_payer("Ada Lovelace")
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_add_screen(app, pilot, payer)
+        header = screen.table.region
+        widths = screen.table._column_widths(screen.table.scrollable_content_region.width)
+        invoice_x = sum(w + 1 for w in widths[:4]) + 1  # inside the fifth column, Invoice
+        await pilot.click(offset=(header.x + invoice_x, header.y))
+        await settled(pilot, screen)
+        assert (screen.sort.column.value, screen.sort.descending) == ("invoice", False)
+        assert shown(screen) == ["INV-100", "INV-101", "INV-200"]
+        assert "Invoice▲" in screen_text(app)
+        await pilot.click(offset=(header.x + invoice_x, header.y))
+        await settled(pilot, screen)
+        assert shown(screen) == ["INV-200", "INV-101", "INV-100"]
+        assert "Invoice▼" in screen_text(app)
+        await pilot.click(offset=(header.x + 0, header.y))  # the marks: no sort
+        await settled(pilot, screen)
+        assert screen.sort.column.value == "invoice"
