@@ -35,7 +35,7 @@ from clientpay_tui.screens.candidate_table import (
     parse_day,
 )
 from clientpay_tui.screens.session import StaffSession
-from clientpay_tui.services.associations import CreateResult, Level
+from clientpay_tui.services.associations import CreateResult, Level, Selection
 from clientpay_tui.services.candidates import (
     CandidateFilter,
     CandidateRow,
@@ -55,7 +55,7 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
     CSS_PATH = stylesheet("add_associations.tcss")
     HELP_TITLE = "Add associations"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle", "Select", tooltip="Select or unselect the highlighted row"),
+        Binding("space", "toggle", "Select", tooltip="Select or unselect the row, then go down"),
         # Priority: from a text field too (where ctrl+a would go to the start of the text).
         Binding(
             "ctrl+a",
@@ -97,6 +97,8 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
         self.level = Level.INVOICE
         self.picked = Picked()
         self.errors: dict[str, str] = {}
+        self.creating = False
+        """Associations are being created (a second ``c`` waits for the first)."""
         self.table: PagedTable[CandidateRow] = PagedTable(
             self._columns(), id="candidates", empty_text="No invoice matches.", page_size=50
         )
@@ -323,9 +325,10 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
 
     # -- leaving ----------------------------------------------------------------------------
 
-    @work(group="create", exclusive=True, exit_on_error=False)
-    async def action_create(self) -> None:
-        if self.refuse("create"):
+    def action_create(self) -> None:
+        # A second "c" must not start (or cancel) another create: the first transaction
+        # commits either way, and a second would report everything as skipped.
+        if self.refuse("create") or self.creating:
             return
         if self.picked.matching is None and not self.picked.ids:
             self.toast("Select invoices first: space selects a row, ctrl+a all that match.")
@@ -333,13 +336,23 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
         if self.picked.matching is not None and self.picked.matching_count == 0:
             self.toast("No invoice matches: nothing to associate.", "warning")
             return
-        result = await call(
-            self.session.services.associations.create,
-            self.session.actor,
-            self.payer_id,
-            self.level,
-            self.picked.selection(),
-        )
+        self.creating = True
+        self.query_one("#selected-count", Label).update(f"{self.picked.summary()}: creating…")
+        self._create(self.level, self.picked.selection())
+
+    @work(group="create", exit_on_error=False)
+    async def _create(self, level: Level, selection: Selection) -> None:
+        try:
+            result = await call(
+                self.session.services.associations.create,
+                self.session.actor,
+                self.payer_id,
+                level,
+                selection,
+            )
+        finally:
+            self.creating = False
+            self._show_selected()
         self.toast(result.message())
         self.dismiss(result)
 

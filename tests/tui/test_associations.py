@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -334,3 +335,31 @@ async def test_a_click_on_a_header_sorts_and_a_second_reverses(
         await pilot.click(offset=(header.x + 0, header.y))  # the marks: no sort
         await settled(pilot, screen)
         assert screen.sort.column.value == "invoice"
+
+
+async def test_a_second_c_while_creating_is_ignored(
+    make_app, staff, services, admin, add_payer, book, monkeypatch
+):
+    connect(services, admin)
+    payer = add_payer("Ada Lovelace")
+    gate = threading.Event()
+    create = services.associations.create
+
+    def held_create(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(5)  # the real create, held until the second "c" has been pressed
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(services.associations, "create", held_create)
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_add_screen(app, pilot, payer)
+        await pilot.press("down", "space", "c")
+        await until(pilot, lambda: "creating…" in screen_text(app))
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        gate.set()
+        await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
+        await pilot.pause(0.3)
+        assert [t for t in toasts(app) if "Created" in t] == ["Created 1 invoice association."]
+        assert screen.creating is False
+    assert len(associations(services, payer)) == 1
