@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Header, Switch, TabbedContent, TabPa
 from clientpay_tui.db.models import IntegrationName
 from clientpay_tui.messages import MailDelivered
 from clientpay_tui.screens import access_flow
+from clientpay_tui.screens.add_associations import AddAssociationsScreen
 from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.payer_info import PayerInfoPane
@@ -25,9 +26,11 @@ from clientpay_tui.screens.payer_tabs import (
     show_tabs,
 )
 from clientpay_tui.screens.session import StaffSession
+from clientpay_tui.services.associations import AssociationRow, Level
 from clientpay_tui.services.context import Permission
 from clientpay_tui.services.payers import AccessStatus, PayerDetail
 from clientpay_tui.styles import stylesheet
+from clientpay_tui.text import plural
 from clientpay_tui.widgets.formatting import only_invited
 
 
@@ -62,6 +65,13 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         Binding("d", "delete_login", "Delete", tooltip="Delete the login (asks first)"),
         Binding("u", "unlock", "Unlock", tooltip="Unlock a login locked by failed sign-ins"),
         Binding("a", "add_associations", "Assoc", tooltip="Add associations"),
+        Binding(
+            "x,delete",
+            "remove_association",
+            "Remove",
+            key_display="x",
+            tooltip="Remove the highlighted association (asks first)",
+        ),
         # Not priority: from a field, ctrl+s then comes after every character typed before it.
         Binding("ctrl+s", "save", "Save", tooltip="Save the payer's fields"),
         Binding("escape", "back", "Back", tooltip="Back to the list (asks if unsaved)"),
@@ -74,6 +84,7 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         "delete_login": Permission.DELETE_LOGIN,
         "unlock": Permission.SEND_RESET,
         "add_associations": Permission.MANAGE_ASSOCIATIONS,
+        "remove_association": Permission.MANAGE_ASSOCIATIONS,
         "save": Permission.EDIT_PAYERS,
     }
     HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
@@ -144,6 +155,8 @@ class PayerDetailsScreen(ClientPayScreen[None]):
             return False
         if action == "unlock" and self.detail.status != AccessStatus.LOCKED:
             return False  # only offered while the login is locked
+        if action == "remove_association" and not self._on_associations_tab():
+            return False  # only offered where the associations are shown
         if action in ("reset", "resend", "delete_login") and self.detail.login is None:
             return None
         return super().check_action(action, parameters)
@@ -211,12 +224,46 @@ class PayerDetailsScreen(ClientPayScreen[None]):
             await access_flow.save(self)
 
     def action_add_associations(self) -> None:
-        """``a``: where the add-associations screen (issue 5) plugs in, as
-        ``self.app.push_screen(AddAssociationsScreen(self.session, self.detail.id),
-        self.associations_changed)``. Only reachable while Connect is enabled."""
+        """``a``: search the firm's invoices and associate some with this payer."""
         if self.refuse("add_associations"):
             return
-        self.toast("Adding associations is not available in this version yet.", "warning")
+        self.app.push_screen(
+            AddAssociationsScreen(self.session, self.detail.id, self.detail.name),
+            self.associations_changed,
+        )
+
+    def _on_associations_tab(self) -> bool:
+        if not self.connect or not self.is_mounted:
+            return False
+        return self.query_one(TabbedContent).active == "associations-tab"
+
+    @work(group="associations", exclusive=True, exit_on_error=False)
+    async def action_remove_association(self) -> None:
+        if self.refuse("remove_association") or not self._on_associations_tab():
+            return
+        pane = self.panes["associations"]
+        row = pane.table.highlighted
+        if not isinstance(row, AssociationRow):
+            self.toast("No association is highlighted.", "warning")
+            return
+        covers = plural(row.invoice_count, "invoice")
+        if row.level != Level.INVOICE:
+            covers += " now, and any added to it later"
+        if not await self.ask(
+            ConfirmScreen(
+                "Remove association?",
+                f"{self.detail.name} will no longer see {row.target} in the portal ({covers}).",
+                confirm="Remove",
+                cancel="Keep it",
+                destructive=True,
+            )
+        ):
+            return
+        target = await call(
+            self.session.services.associations.remove, self.session.actor, self.detail.id, row.id
+        )
+        self.toast(f"Removed {target}.")
+        self.associations_changed()
 
     def associations_changed(self, _result: object = None) -> None:
         """Associations were added or removed: refresh the tabs that show them."""
@@ -248,6 +295,10 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         self.dismiss(None)
 
     # -- events -----------------------------------------------------------------------------
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self) -> None:
+        self.refresh_bindings()  # "x" (remove) belongs to the Associations tab
 
     @on(Switch.Changed, "#login-access")
     def _switch_flipped(self, event: Switch.Changed) -> None:

@@ -35,6 +35,7 @@ from clientpay_tui.services.candidates import (
     candidate_count,
     candidate_page,
     covered_by,
+    driving_lookup,
 )
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 from clientpay_tui.services.integrations import enabled_integrations
@@ -151,9 +152,8 @@ class AssociationService:
             payer = session.get(Payer, payer_id)
             if payer is None:
                 raise NotFound(f"Payer {payer_id} does not exist (any more).")
-            dialect = session.get_bind().dialect.name
             created = selected = 0
-            for condition in self._selected(dialect, selection):
+            for condition in self._selected(session, selection):
                 made, wanted = self._insert(session, actor, payer_id, level, condition, now)
                 created += made
                 selected += wanted
@@ -169,9 +169,11 @@ class AssociationService:
             return result
 
     @staticmethod
-    def _selected(dialect: str, selection: Selection) -> Iterator[ColumnElement[bool]]:
+    def _selected(session: Session, selection: Selection) -> Iterator[ColumnElement[bool]]:
         if selection.matching is not None:
-            conditions = candidate_conditions(dialect, selection.matching)
+            dialect = session.get_bind().dialect.name
+            driver = driving_lookup(session, selection.matching)
+            conditions = candidate_conditions(dialect, selection.matching, driver=driver)
             if selection.excluded:
                 conditions.append(Invoice.id.not_in(sorted(selection.excluded)))
             yield and_(True, *conditions)

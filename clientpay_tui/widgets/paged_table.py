@@ -102,6 +102,18 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         def control(self) -> PagedTable[Any]:
             return self.table
 
+    class HeaderClicked(Message):
+        """A click on the header line, over column ``column`` (an index into ``columns``)."""
+
+        def __init__(self, table: PagedTable[Any], column: int) -> None:
+            super().__init__()
+            self.table = table
+            self.column = column
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
     class Loaded(Message):
         """A new source (or a reload) is on screen; ``count`` rows, ``more`` if capped."""
 
@@ -426,6 +438,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         if event.y < 1:
+            self._header_clicked(event.x)
             return
         index = int(self.scroll_offset.y) + event.y - 1
         if index >= self.row_count:
@@ -435,3 +448,11 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
             self.action_select()
         else:
             self.cursor_row = index
+
+    def _header_clicked(self, x: int) -> None:
+        left = 0
+        for index, width in enumerate(self._column_widths(self.scrollable_content_region.width)):
+            if x < left + width + 1:  # a column and the space after it
+                self.post_message(self.HeaderClicked(self, index))
+                return
+            left += width + 1

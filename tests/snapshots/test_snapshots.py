@@ -114,3 +114,36 @@ def test_light_theme(snap_compare, snapshot_app):
         await open_payer(pilot, ADA)
 
     assert snap_compare(snapshot_app(), run_before=light)
+
+
+def test_associations_tab(snap_compare, snapshot_app):
+    async def associations(pilot):
+        await open_payer(pilot, ADA)
+        await pilot.press("2")
+        await settled(pilot)
+
+    assert snap_compare(snapshot_app(), run_before=associations)
+
+
+def test_add_associations(snap_compare, snapshot_app):
+    async def add(pilot):
+        await open_payer(pilot, ADA)
+        await pilot.press("a")
+        await settled(pilot)
+        await pilot.press(*"birch", "down")
+        await settled(pilot)
+        await pilot.press("space", "space", "l")
+        await settled(pilot)
+
+    assert snap_compare(snapshot_app(), run_before=add)
+
+
+def test_add_associations_bad_date(snap_compare, snapshot_app):
+    async def bad_date(pilot):
+        await open_payer(pilot, ADA)
+        await pilot.press("a")
+        await settled(pilot)
+        await pilot.press("tab", "tab", "tab", *"2026-02-30", "tab")
+        await settled(pilot)
+
+    assert snap_compare(snapshot_app(), run_before=bad_date)

@@ -112,6 +112,30 @@ def test_select_all_with_exclusions(services, admin, db, connect, payer_id, book
     )
 
 
+def test_select_all_covers_every_page_not_only_the_rows_shown(
+    services, admin, db, connect, payer_id, firm
+):
+    for i in range(130):
+        firm.invoice(f"W-{i:03d}", client=f"K{i % 4}", client_name="Wide Co", matter=None)
+    firm.invoice("N-1", client="Z1", client_name="Narrow Ltd", matter=None)
+    wide = CandidateFilter(text="wide")
+    page = services.associations.candidates(admin, wide, offset=0, limit=50)
+    assert len(page) == 50
+    result = services.associations.create(
+        admin,
+        payer_id,
+        Level.INVOICE,
+        Selection(matching=wide, excluded=frozenset({page[0].invoice_id})),
+    )
+    assert (result.created, result.skipped) == (129, 0)
+    made = _associations(db, payer_id)
+    assert len(made) == 129 and (None, None, page[0].invoice_id) not in made
+    again = services.associations.create(
+        admin, payer_id, Level.INVOICE, Selection(matching=CandidateFilter())
+    )
+    assert (again.created, again.skipped) == (2, 129)  # the excluded one and N-1
+
+
 def test_select_all_at_client_level_is_one_row_per_client(
     services, admin, db, connect, payer_id, book
 ):

@@ -92,6 +92,13 @@ def _numbers(services, admin, **filters):
         ("nv-1", []),  # invoice number: not a substring
         ("%", ["X-INV-1"]),  # literal, via "100% Safe_Co"
         ("e_c", ["X-INV-1"]),
+        ("_", ["X-INV-1"]),  # as a wildcard it would match every invoice
+        ("e_co", ["X-INV-1"]),  # long enough for the search index
+        ("gran%", []),  # as wildcards these would find Granite Ltd
+        ("gr_nite", []),
+        ("g%e", []),
+        ("inv_1", []),  # a prefix with "_" is literal too
+        ("c-_", []),
         ("&", ["INV-200"]),
         ("", ["INV-100", "INV-101", "INV-200", "X-INV-1"]),
     ],
@@ -186,3 +193,39 @@ def test_the_estimate_tells_broad_from_narrow(services, admin, firm, db, plan):
         assert not candidates.walk_sort_order(session, CandidateFilter(text="narrow"), 1)
         # the narrowest of the ANDed lookups decides
         assert not candidates.walk_sort_order(session, CandidateFilter(text="wide", client="z1"), 1)
+
+
+def test_many_matching_invoice_numbers_count_as_broad(services, admin, firm, db, plan):
+    """The invoice-number lookup is counted up to the threshold, past the lookup cap: "inv-0"
+    matching every one of a million invoices was once estimated at the cap (5,000, below the
+    break-even of 7,071) and gathered and sorted in full (2 s on SQLite) for one page."""
+    if plan == "walked":
+        pytest.skip("the estimate itself is under test")
+    for i in range(30):
+        firm.invoice(f"W-{i:03d}", client=f"K{i % 3}", client_name="Some Co", matter=None)
+    with db.read() as session, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(candidates, "BROAD_MATCH_MIN", 20)
+        patch.setattr(candidates, "WALK_COST", {})
+        patch.setattr(candidates, "_LOOKUP_CAP", 5)  # far below the threshold, as at scale
+        assert candidates.walk_sort_order(session, CandidateFilter(text="w-"), 1)
+        assert not candidates.walk_sort_order(session, CandidateFilter(text="w-00"), 1)
+
+
+def test_the_narrowest_lookup_drives(services, admin, book, db, plan):
+    if plan == "walked":
+        pytest.skip("the estimate itself is under test")
+    with db.read() as session:
+        assert candidates.driving_lookup(session, CandidateFilter(text="granite")) is None
+        both = CandidateFilter(text="inv-200", client="c")
+        assert candidates.driving_lookup(session, both) == "text"
+        assert candidates.driving_lookup(session, CandidateFilter(text="c", client="birch")) == (
+            "client"
+        )
+        assert candidates.driving_lookup(session, CandidateFilter(client="c", matter="m-2")) == (
+            "matter"
+        )
+    # whichever drives, the rows are the same
+    assert _numbers(services, admin, text="inv-200", client="c") == ["INV-200"]
+    assert _numbers(services, admin, text="c", client="birch") == ["INV-200"]
+    assert _numbers(services, admin, client="c", matter="m-2") == ["INV-200"]
+    assert _numbers(services, admin, text="inv", client="c-1", matter="tax") == ["INV-101"]
