@@ -114,8 +114,9 @@ async def measure(services: Services) -> dict[str, Any]:
         app.push_screen(AddAssociationsScreen(app.session, payer.id, payer.name))
         await asyncio.wait_for(arrived.wait(), 60)
         first_rows_ms = (loaded[-1] - opened) * 1000
-        screen = app.screen
-        assert isinstance(screen, AddAssociationsScreen)
+        shown = app.screen
+        assert isinstance(shown, AddAssociationsScreen)
+        screen: AddAssociationsScreen = shown
         table = screen.table
         await table.wait_loaded()
 
@@ -144,7 +145,7 @@ async def measure(services: Services) -> dict[str, Any]:
         for what, keys in FILTER_KEYS:
             for key in keys:
                 await press(key, what)
-        assert app.screen is screen and not screen.errors
+        assert not screen.errors and app.screen is shown
         for field in ("#client", "#date-from"):  # select-all over every invoice: the worst case
             screen.query_one(field).value = ""  # type: ignore[attr-defined]
         await pilot.pause()

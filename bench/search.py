@@ -87,7 +87,8 @@ class FirstPageSql:
         ) -> list[PayerRow]:
             if offset:
                 return search(actor, text, offset, limit)
-            self._local.statements = statements = []
+            statements: list[tuple[str, Any]] = []
+            self._local.statements = statements
             try:
                 return search(actor, text, offset, limit)
             finally:
