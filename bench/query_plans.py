@@ -144,6 +144,10 @@ def cases(services: Services, admin: Any, big_payer: int) -> dict[str, Callable[
         "count_candidates 'a'": cand_count(text="a"),
         "count_candidates 'acme'": cand_count(text="acme"),
         "associations.for_payer (90k invoices)": lambda: a.for_payer(admin, big_payer),
+        "Associations tab: count and first page (90k invoices)": lambda: (
+            a.count_for_payer(admin, big_payer),
+            len(a.for_payer(admin, big_payer, 0, 100)),
+        ),
         "preview.portal_view (90k invoices)": lambda: services.preview.portal_view(
             admin, big_payer
         ),

@@ -22,25 +22,48 @@ from clientpay_tui.services.preview import PortalView, TransactionView, VisibleI
 from clientpay_tui.text import plural, printable
 from clientpay_tui.widgets.formatting import day, money, stamp
 from clientpay_tui.widgets.paged_table import Column, ListSource, PagedTable
+from clientpay_tui.widgets.row_source import RowSource
 
 RowT = TypeVar("RowT")
+
+
+@dataclass(frozen=True)
+class PayerAssociations:
+    """A :class:`RowSource` of one payer's associations, newest first: the table reads them a
+    page at a time (a payer may hold tens of thousands)."""
+
+    session: StaffSession
+    payer_id: int
+    total: int
+    """Counted when the tabs loaded, so that the summary line and the table agree."""
+
+    def count(self) -> tuple[int, bool]:
+        return self.total, False
+
+    def fetch(self, offset: int, limit: int) -> Sequence[AssociationRow]:
+        associations = self.session.services.associations
+        return associations.for_payer(self.session.actor, self.payer_id, offset, limit)
 
 
 @dataclass(frozen=True)
 class TabsData:
     preview: PortalView
     activity: list[AuditEntry]
-    associations: list[AssociationRow] | None
+    associations: PayerAssociations | None
     """``None`` while the Connect integration is off (the tab does not exist then)."""
 
 
 def load_tabs(session: StaffSession, payer_id: int, connect: bool) -> TabsData:
     """Everything the read-only tabs show (blocking: run it in a thread)."""
     services, actor = session.services, session.actor
+    associations = None
+    if connect:
+        total = services.associations.count_for_payer(actor, payer_id)
+        associations = PayerAssociations(session, payer_id, total)
     return TabsData(
         preview=services.preview.portal_view(actor, payer_id),
         activity=services.audit.for_payer(actor, payer_id),
-        associations=services.associations.for_payer(actor, payer_id) if connect else None,
+        associations=associations,
     )
 
 
@@ -59,7 +82,7 @@ class DataPane(Vertical, Generic[RowT]):
         super().__init__(id=id, classes="data-pane")
         self.table: PagedTable[RowT] = PagedTable(columns, empty_text=empty_text)
         self.describe = describe
-        self._shown: tuple[Sequence[RowT], str] | None = None
+        self._shown: tuple[Sequence[RowT] | RowSource[RowT], str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Loading…", classes="pane-summary")
@@ -73,8 +96,9 @@ class DataPane(Vertical, Generic[RowT]):
             text = "" if event.row is None else self.describe(event.row)
             self.query_one(".pane-detail", Static).update(Content(printable(text, multiline=True)))
 
-    def show(self, rows: Sequence[RowT], summary: str) -> None:
-        """Show loaded rows (kept until mounted: panes of hidden tabs mount lazily)."""
+    def show(self, rows: Sequence[RowT] | RowSource[RowT], summary: str) -> None:
+        """Show rows, loaded or read a page at a time from a source (kept until mounted:
+        panes of hidden tabs mount lazily)."""
         self._shown = (rows, summary)
         if self.is_mounted:
             self._apply()
@@ -87,7 +111,7 @@ class DataPane(Vertical, Generic[RowT]):
             return
         rows, summary = self._shown
         self.query_one(".pane-summary", Static).update(Content(printable(summary)))
-        self.table.load(ListSource(rows))
+        self.table.load(ListSource(rows) if isinstance(rows, Sequence) else rows)
 
 
 def _payable(invoice: VisibleInvoice) -> Text:
@@ -190,7 +214,9 @@ def show_tabs(panes: dict[str, DataPane[Any]], data: TabsData) -> None:
     )
     panes["activity"].show(data.activity, f"{plural(len(data.activity), 'event')}, newest first.")
     if data.associations is not None and "associations" in panes:
-        rows = data.associations
+        source = data.associations
         panes["associations"].show(
-            rows, f"{plural(len(rows), 'association')}: what this payer sees in the portal."
+            source,
+            f"{plural(source.total, 'association')}: what this payer sees in the portal, newest "
+            "first.",
         )

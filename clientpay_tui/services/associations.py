@@ -244,18 +244,45 @@ class AssociationService:
 
     # -- the Associations tab ----------------------------------------------------------------
 
-    def for_payer(self, actor: Actor, payer_id: int) -> list[AssociationRow]:
-        """The payer's associations and what each covers, ordered by client number."""
+    def for_payer(
+        self, actor: Actor, payer_id: int, offset: int = 0, limit: int | None = None
+    ) -> list[AssociationRow]:
+        """The payer's associations and what each covers, newest first: all of them, or the
+        page ``offset`` to ``offset + limit`` (the tab reads a page at a time: a payer may
+        hold tens of thousands)."""
         with self.ctx.db.read() as session:
             require(session, actor, Permission.VIEW)
-            return _association_rows(session, payer_id)
+            if limit is None:
+                return _association_rows(session, payer_id)
+            page = list(
+                session.scalars(
+                    select(Association.id)
+                    .where(Association.payer_id == payer_id)
+                    .order_by(Association.id.desc())
+                    .offset(offset)
+                    .limit(limit)
+                )
+            )
+            return _association_rows(session, payer_id, page) if page else []
+
+    def count_for_payer(self, actor: Actor, payer_id: int) -> int:
+        with self.ctx.db.read() as session:
+            require(session, actor, Permission.VIEW)
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(Association)
+                    .where(Association.payer_id == payer_id)
+                )
+                or 0
+            )
 
     def remove(self, actor: Actor, payer_id: int, association_id: int) -> str:
         """Remove one association; returns what it covered, for the confirmation toast."""
         now = self.ctx.clock()
         with self.ctx.db.write() as session:
             require(session, actor, Permission.MANAGE_ASSOCIATIONS)
-            rows = _association_rows(session, payer_id, association_id)
+            rows = _association_rows(session, payer_id, [association_id])
             if not rows:
                 raise NotFound("That association no longer exists.")
             row = rows[0]
@@ -276,45 +303,39 @@ class AssociationService:
 
 
 def _association_rows(
-    session: Session, payer_id: int, association_id: int | None = None
+    session: Session, payer_id: int, association_ids: Sequence[int] | None = None
 ) -> list[AssociationRow]:
-    """Rows for the Associations tab: one query per level, each joined on its own target.
+    """Rows for the Associations tab, newest first: one query per level, each joined on its
+    own target; ``association_ids`` limits them to a page (a short list).
 
     Joining all levels at once needed ``coalesce()`` join keys that no index serves (20 s at
     90,000 associations); coverage is grouped through a join, not an ``IN`` list of ids, which
     SQLite caps at 32,766 parameters.
     """
     mine = [Association.payer_id == payer_id]
-    if association_id is not None:
-        mine.append(Association.id == association_id)
-    rows: list[tuple[str, AssociationRow]] = []
+    if association_ids is not None:
+        mine.append(Association.id.in_(association_ids))
+    rows: list[AssociationRow] = []
 
     def add(level: Level, record: Any, count: int, balance: int) -> None:
         rows.append(
-            (
-                record.client_key,
-                AssociationRow(
-                    id=record.id,
-                    level=level,
-                    client_number=record.client_number,
-                    client_name=record.client_name,
-                    matter_number=getattr(record, "matter_number", None),
-                    matter_description=getattr(record, "matter_description", None),
-                    invoice_number=getattr(record, "invoice_number", None),
-                    invoice_count=count,
-                    open_balance_cents=balance,
-                    created_by=record.created_by,
-                    created_at=record.created_at,
-                ),
+            AssociationRow(
+                id=record.id,
+                level=level,
+                client_number=record.client_number,
+                client_name=record.client_name,
+                matter_number=getattr(record, "matter_number", None),
+                matter_description=getattr(record, "matter_description", None),
+                invoice_number=getattr(record, "invoice_number", None),
+                invoice_count=count,
+                open_balance_cents=balance,
+                created_by=record.created_by,
+                created_at=record.created_at,
             )
         )
 
     base = (Association.id, Association.created_by, Association.created_at)
-    client_cols = (
-        Client.number.label("client_number"),
-        Client.name.label("client_name"),
-        Client.number_key.label("client_key"),
-    )
+    client_cols = (Client.number.label("client_number"), Client.name.label("client_name"))
     matter_cols = (
         Matter.number.label("matter_number"),
         Matter.description.label("matter_description"),
@@ -346,8 +367,8 @@ def _association_rows(
     ):
         add(Level.CLIENT, record, *by_client.get(record.client_id, (0, 0)))
 
-    rows.sort(key=lambda pair: (pair[0], pair[1].id))
-    return [row for _key, row in rows]
+    rows.sort(key=lambda row: row.id, reverse=True)
+    return rows
 
 
 def _coverage(

@@ -103,7 +103,8 @@ async def test_keyboard_flow_creates_an_invoice_association(
         details = app.screen
         await until(pilot, lambda: details.tabs_loaded)
         assert "Created 1 invoice association." in toasts(app)
-        rows = [r.target for r in details.panes["associations"]._shown[0]]
+        source = details.panes["associations"]._shown[0]
+        rows = [r.target for r in source.fetch(0, 10)]
         assert rows == ["Invoice INV-101"]
         preview = details.panes["preview"]._shown[0]
         assert [i.invoice_number for i in preview] == ["INV-101"]

@@ -241,3 +241,22 @@ def test_source_does_not_limit_associations(services, admin, connect, payer_id, 
     external = firm.invoice("X-1", source=InvoiceSource.EXTERNAL)
     result = services.associations.create(admin, payer_id, Level.INVOICE, _ids(external))
     assert result.created == 1
+
+
+def test_the_tab_reads_associations_a_page_at_a_time_newest_first(
+    services, admin, connect, payer_id, book
+):
+    services.associations.create(admin, payer_id, Level.CLIENT, _ids(book["b1"]))
+    services.associations.create(admin, payer_id, Level.INVOICE, _ids(book["a4"]))
+    services.associations.create(admin, payer_id, Level.MATTER, _ids(book["a1"], book["a3"]))
+    everything = services.associations.for_payer(admin, payer_id)
+    assert services.associations.count_for_payer(admin, payer_id) == len(everything) == 4
+    assert [r.id for r in everything] == sorted((r.id for r in everything), reverse=True)
+    assert everything[-1].target == "Client C002 Birch LLC"  # the first one made
+
+    pages = [services.associations.for_payer(admin, payer_id, offset, 3) for offset in (0, 3, 6)]
+    assert [len(page) for page in pages] == [3, 1, 0]
+    assert [row for page in pages for row in page] == everything  # coverage counted per page too
+    other = services.payers.create(admin, PayerForm(name="Nobody")).id
+    assert services.associations.count_for_payer(admin, other) == 0
+    assert services.associations.for_payer(admin, other, 0, 50) == []

@@ -27,6 +27,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MOST_STATEMENTS = 22
 """What opening a payer may cost at most, whatever the payer holds (19 when written; BEGIN and
 COMMIT excluded)."""
+ASSOCIATION_PAGE = 50
 
 
 @contextmanager
@@ -45,14 +46,16 @@ def counted(db: Database) -> Iterator[list[str]]:
 
 
 def open_payer(services, actor, payer_id: int) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
-    """What the details screen loads: the payer, then every read-only tab. Returns how many
-    rows each tab got."""
+    """What the details screen loads: the payer, then every read-only tab, and the first page
+    of associations the tab's table reads. Returns how many rows each tab got."""
     assert services.payers.get(actor, payer_id).login is not None
     tabs = load_tabs(StaffSession(services, actor), payer_id, connect=True)
     assert tabs.associations is not None
+    first_page = tabs.associations.fetch(0, ASSOCIATION_PAGE)
+    assert len(first_page) == min(ASSOCIATION_PAGE, tabs.associations.total)
     preview = tabs.preview
     return (
-        len(tabs.associations),
+        tabs.associations.total,
         preview.invoice_count,
         len(preview.wallets),
         len(preview.transactions),
