@@ -83,6 +83,7 @@ class DataPane(Vertical, Generic[RowT]):
         self.table: PagedTable[RowT] = PagedTable(columns, empty_text=empty_text)
         self.describe = describe
         self._shown: tuple[Sequence[RowT] | RowSource[RowT], str] | None = None
+        self._applied = False
 
     def compose(self) -> ComposeResult:
         yield Static("Loading…", classes="pane-summary")
@@ -111,7 +112,10 @@ class DataPane(Vertical, Generic[RowT]):
             return
         rows, summary = self._shown
         self.query_one(".pane-summary", Static).update(Content(printable(summary)))
-        self.table.load(ListSource(rows) if isinstance(rows, Sequence) else rows)
+        source = ListSource(rows) if isinstance(rows, Sequence) else rows
+        # A reload (after a removal, a grant, an email sent) keeps the place in the table.
+        self.table.load(source, keep_cursor=self._applied)
+        self._applied = True
 
 
 def _payable(invoice: VisibleInvoice) -> Text:

@@ -171,14 +171,15 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         """A row if its page is in the cache (never fetches)."""
         return self._data.row(index) if self._data else None
 
-    def load(self, source: RowSource[RowT]) -> None:
-        """Show ``source`` from its first row. The current rows stay until the new first page
-        has arrived, so the table never flashes empty while someone types.
+    def load(self, source: RowSource[RowT], *, keep_cursor: bool = False) -> None:
+        """Show ``source`` from its first row (or, with ``keep_cursor``, where the cursor is:
+        the same rows fetched anew). The current rows stay until the new first page has
+        arrived, so the table never flashes empty while someone types.
 
         Loads are coalesced: while one query runs, further calls only replace the source that
         runs next, so typing quickly costs one query at a time and stale results are dropped.
         """
-        self._queue_load(source, keep_cursor=False)
+        self._queue_load(source, keep_cursor=keep_cursor)
 
     def reload(self) -> None:
         """Fetch the current source again (after an edit), keeping the cursor where it is."""

@@ -364,3 +364,33 @@ async def test_a_second_c_while_creating_is_ignored(
         assert [t for t in toasts(app) if "Created" in t] == ["Created 1 invoice association."]
         assert screen.creating is False
     assert len(associations(services, payer)) == 1
+
+
+async def test_removing_keeps_the_place_in_a_long_list(
+    make_app, staff, services, admin, firm, add_payer
+):
+    connect(services, admin)
+    payer = add_payer("Ada Lovelace")
+    made = [firm.invoice(f"L-{i:03d}", client="L1", matter=None) for i in range(130)]
+    for invoice in made:  # one at a time: newest first is L-129 … L-000
+        services.associations.create(
+            admin, payer, Level.INVOICE, Selection(invoice_ids=frozenset({invoice.id}))
+        )
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_details(app, pilot, payer)
+        await pilot.press("2")
+        await until(pilot, lambda: "130 associations:" in screen_text(app))
+        table = screen.panes["associations"].table
+        table.focus()
+        await pilot.press("end", "up")  # the second page: L-001, next to the oldest
+        await until(pilot, lambda: table.highlighted is not None)
+        assert table.highlighted.target == "Invoice L-001"
+        await pilot.press("x")
+        await dialog(app, pilot)
+        await pilot.press("y")
+        await until(pilot, lambda: "129 associations:" in screen_text(app))
+        await until(pilot, lambda: table.highlighted is not None)
+        assert table.cursor_row == 128  # the same place: now the oldest, L-000
+        assert table.highlighted.target == "Invoice L-000"
+    assert len(associations(services, payer)) == 129
