@@ -38,6 +38,25 @@ __all__ = ["Column", "ListSource", "PagedTable", "RowSource"]
 RowT = TypeVar("RowT")
 
 
+class _TableMessage(Message):
+    """What every message of a :class:`PagedTable` carries: the table, as its control."""
+
+    def __init__(self, table: PagedTable[Any]) -> None:
+        super().__init__()
+        self.table = table
+
+    @property
+    def control(self) -> PagedTable[Any]:
+        return self.table
+
+
+class _RowMessage(_TableMessage):
+    def __init__(self, table: PagedTable[Any], index: int, row: Any) -> None:
+        super().__init__(table)
+        self.index = index
+        self.row = row
+
+
 class PagedTable(ScrollView, Generic[RowT], can_focus=True):
     """A keyboard-driven table over a :class:`RowSource`, painting only the rows on screen."""
 
@@ -76,56 +95,26 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
     cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
     """Index of the highlighted row."""
 
-    class RowHighlighted(Message):
+    class RowHighlighted(_RowMessage):
         """The cursor moved to a row (``row`` is ``None`` while its page is loading)."""
 
-        def __init__(self, table: PagedTable[Any], index: int, row: Any) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
-            self.row = row
-
-        @property
-        def control(self) -> PagedTable[Any]:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """``enter`` (or a second click) on a loaded row."""
 
-        def __init__(self, table: PagedTable[Any], index: int, row: Any) -> None:
-            super().__init__()
-            self.table = table
-            self.index = index
-            self.row = row
-
-        @property
-        def control(self) -> PagedTable[Any]:
-            return self.table
-
-    class HeaderClicked(Message):
+    class HeaderClicked(_TableMessage):
         """A click on the header line, over column ``column`` (an index into ``columns``)."""
 
         def __init__(self, table: PagedTable[Any], column: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.column = column
 
-        @property
-        def control(self) -> PagedTable[Any]:
-            return self.table
-
-    class Loaded(Message):
+    class Loaded(_TableMessage):
         """A new source (or a reload) is on screen; ``count`` rows, ``more`` if capped."""
 
         def __init__(self, table: PagedTable[Any], count: int, more: bool) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.count = count
             self.more = more
-
-        @property
-        def control(self) -> PagedTable[Any]:
-            return self.table
 
     def __init__(
         self,
