@@ -91,6 +91,7 @@ async def test_end_right_after_the_rows_arrive_scrolls_to_the_last_row(
         screen.search("")
         await table.wait_loaded()
         table.action_last()  # before any repaint: the scrollbars are not laid out yet
-        await pilot.pause(0.2)
+        # The last page arrives from a worker: wait for it (a fixed pause failed under load).
+        await until(pilot, lambda: table.highlighted is not None)
         assert table.scroll_offset.y > 0
         assert table.highlighted is not None and table.cursor_row == 299
