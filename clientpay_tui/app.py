@@ -1,18 +1,29 @@
-"""The Textual application: wiring, app-wide keys, sign-in, mail delivery and its toasts."""
+"""The Textual application: wiring, app-wide keys, sign-in, mail delivery and its toasts.
+
+The sign-in screen paints before the database is open: ``clientpay-tui`` hands the app a
+function that opens it, which runs in a thread after the first frame while the staff member
+types. That is why this module imports only Textual and the light screens at the top, and
+the signed-in screens (which bring the services and SQLAlchemy: ~300 ms of imports) inside the
+methods that first need them; the opening thread imports them ahead of that.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import signal
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.worker import Worker
 
+from clientpay_tui.errors import ClientPayError
 from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
 from clientpay_tui.messages import MailDelivered
 from clientpay_tui.screens.base import (
@@ -22,39 +33,70 @@ from clientpay_tui.screens.base import (
     report_worker_error,
     toast,
 )
-from clientpay_tui.screens.commands import PayerCommands, ScreenCommands
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.help import HelpScreen
-from clientpay_tui.screens.payer_details import PayerDetailsScreen, load_payer
-from clientpay_tui.screens.payer_list import PayerListScreen
-from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.screens.sign_in import SignInScreen
-from clientpay_tui.services.context import Actor
-from clientpay_tui.services.facade import Services
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
 from clientpay_tui.themes import DARK, LIGHT
-from clientpay_tui.widgets.formatting import EMAIL_KINDS
 
 if TYPE_CHECKING:
     # The demo's capture server (aiosmtpd) loads only in demo mode.
     from clientpay_tui.mail.capture import CapturedMessage
+    from clientpay_tui.screens.session import StaffSession
+    from clientpay_tui.services.context import Actor
+    from clientpay_tui.services.facade import Services
+
+SIGNED_IN_MODULES = (
+    "clientpay_tui.screens.payer_list",
+    "clientpay_tui.screens.payer_details",
+    "clientpay_tui.screens.commands",
+    "clientpay_tui.widgets.formatting",
+)
+"""What the screens after sign-in import: loaded by the opening thread, off the event loop."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The configured database, opened: its services and the mailer that delivers its outbox
+    (``None``: mail stays queued for ``clientpay-tui worker`` or another session)."""
+
+    services: Services
+    mailer: Mailer | None = None
+
+
+def _payer_commands() -> type[Provider]:
+    from clientpay_tui.screens.commands import PayerCommands
+
+    return PayerCommands
+
+
+def _screen_commands() -> type[Provider]:
+    from clientpay_tui.screens.commands import ScreenCommands
+
+    return ScreenCommands
 
 
 class ClientPayApp(App[None]):
     """Staff side of the payer portal.
 
     Args:
-        services: the service layer on the configured database.
+        services: the service layer on the configured database (or ``None`` with
+            ``open_services``).
         mailer: delivers the outbox while the app runs (``None``: mail stays queued for
             ``clientpay-tui worker`` or another session).
+        firm_name: with ``open_services``: the name the sign-in screen shows before the
+            settings load (they may correct it).
+        open_services: opens the database in a thread after the first frame. An expected
+            error (:class:`ClientPayError`: unreachable, outdated, no staff) ends the app
+            with return code 1 and is kept in :attr:`startup_error` for the command line.
         actor: skip the sign-in screen (demo mode signs in as the demo admin).
         captured_mail: demo mode: lists what the local capture server received.
         handle_sighup: end the app cleanly when the terminal (an SSH session) goes away.
     """
 
     CSS_PATH = stylesheet("app.tcss")
-    COMMANDS = App.COMMANDS | {PayerCommands, ScreenCommands}
+    COMMANDS = App.COMMANDS | {_payer_commands, _screen_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -68,22 +110,32 @@ class ClientPayApp(App[None]):
 
     def __init__(
         self,
-        services: Services,
+        services: Services | None = None,
         mailer: Mailer | None = None,
         *,
+        firm_name: str | None = None,
+        open_services: Callable[[], Opened] | None = None,
         actor: Actor | None = None,
         captured_mail: Callable[[], Sequence[CapturedMessage]] | None = None,
         handle_sighup: bool = True,
     ) -> None:
         super().__init__()
+        if (services is None) == (open_services is None):
+            raise TypeError("give either services or open_services")
+        if services is not None:
+            firm_name = services.settings.firm_name
+        self.firm_name = firm_name or ""
         self.services = services
         self.mailer = mailer
+        self.open_services = open_services
+        self.startup_error: ClientPayError | None = None
         self.initial_actor = actor
         self.captured_mail = captured_mail
         self.handle_sighup = handle_sighup
         self.session: StaffSession | None = None
+        self._services_ready = asyncio.Event()
         self._previous_sighup: Any = signal.SIG_DFL
-        self.title = f"ClientPay · {printable(services.settings.firm_name)}"
+        self.title = f"ClientPay · {printable(self.firm_name)}"
         self.register_theme(DARK)
         self.register_theme(LIGHT)
         self.theme = DARK.name
@@ -95,12 +147,51 @@ class ClientPayApp(App[None]):
             # A plain handler, not loop.add_signal_handler: it must run before Textual's
             # SIGCONT handler, which the kernel triggers together with SIGHUP (see _hang_up).
             self._previous_sighup = signal.signal(signal.SIGHUP, self._hang_up)
+        if self.services is not None:
+            self._start(Opened(self.services, self.mailer))
+        else:
+            self._show_sign_in()
+            # After the first frame: the imports would otherwise delay it.
+            self.call_after_refresh(self._open_behind_sign_in)
+
+    def _start(self, opened: Opened) -> None:
+        self.services, self.mailer = opened.services, opened.mailer
+        self._show_firm(opened.services.settings.firm_name)
+        self._services_ready.set()
         if self.mailer is not None:
             self.run_worker(self._deliver(self.mailer), name="mailer", group="mailer")
         if self.initial_actor is not None:
             self.start_session(self.initial_actor)
-        else:
-            self.push_screen(SignInScreen(self.services))
+        elif not isinstance(self.screen, SignInScreen):
+            self._show_sign_in()
+
+    def _show_sign_in(self) -> None:
+        self.push_screen(SignInScreen(self.firm_name, self._check_sign_in))
+
+    @work(group="open", exclusive=True, exit_on_error=True)
+    async def _open_behind_sign_in(self) -> None:
+        assert self.open_services is not None
+        try:
+            opened = await asyncio.to_thread(self.open_services)
+        except ClientPayError as error:
+            self.startup_error = error
+            self.exit(return_code=1)
+            return
+        self._start(opened)
+        await asyncio.to_thread(_import_all, SIGNED_IN_MODULES)
+
+    def _show_firm(self, firm_name: str) -> None:
+        if firm_name != self.firm_name:
+            self.firm_name = firm_name
+            self.title = f"ClientPay · {printable(firm_name)}"
+            if isinstance(self.screen, SignInScreen):
+                self.screen.show_firm(firm_name)
+
+    async def _check_sign_in(self, username: str, password: str) -> Actor:
+        """The sign-in screen's check: waits for the database if it is still opening."""
+        await self._services_ready.wait()
+        assert self.services is not None
+        return await call(self.services.staff.sign_in, username, password)
 
     def on_unmount(self) -> None:
         if self.handle_sighup:
@@ -124,6 +215,10 @@ class ClientPayApp(App[None]):
 
     def start_session(self, actor: Actor) -> None:
         """Everything after sign-in runs as ``actor``."""
+        from clientpay_tui.screens.payer_list import PayerListScreen
+        from clientpay_tui.screens.session import StaffSession
+
+        assert self.services is not None
         self.session = StaffSession(
             self.services, actor, poke_mailer=self.poke_mailer, captured_mail=self.captured_mail
         )
@@ -174,6 +269,8 @@ class ClientPayApp(App[None]):
 
     @work(group="open-payer", exclusive=True, exit_on_error=False)
     async def _open_payer(self, session: StaffSession, payer_id: int) -> None:
+        from clientpay_tui.screens.payer_details import PayerDetailsScreen, load_payer
+
         page = await call(load_payer, session, payer_id)
         await self.push_screen(PayerDetailsScreen(session, page))
 
@@ -192,6 +289,8 @@ class ClientPayApp(App[None]):
         self.post_message(MailDelivered(result))
 
     def on_mail_delivered(self, message: MailDelivered) -> None:
+        from clientpay_tui.widgets.formatting import EMAIL_KINDS
+
         result = message.result
         what = EMAIL_KINDS.get(result.kind.value, "Email")
         if result.outcome == Outcome.SENT:
@@ -208,3 +307,8 @@ class ClientPayApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_worker_error(self, event)
+
+
+def _import_all(modules: Sequence[str]) -> None:
+    for module in modules:
+        importlib.import_module(module)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -18,19 +17,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from clientpay_tui.early_settings import (
+    DEFAULT_FIRM_NAME,
+    ENV_PREFIX,
+    data_dir,
+    default_config_file,
+)
 from clientpay_tui.errors import ConfigError
-
-APP_NAME = "clientpay-tui"
-
-
-def data_dir() -> Path:
-    """The per-user directory that holds the default database and the demo's files."""
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def default_config_file() -> Path:
-    """Where the TOML configuration is looked for when ``--config`` is not given."""
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
 
 
 def default_database_url() -> str:
@@ -40,7 +33,7 @@ def default_database_url() -> str:
 class Settings(BaseSettings):
     """Everything the app, the CLI and the mail sender can be configured with."""
 
-    model_config = SettingsConfigDict(env_prefix="CLIENTPAY_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
 
     database_url: str = Field(default_factory=default_database_url)
     """SQLAlchemy URL. ``sqlite:///path`` (embedded) or ``postgresql+psycopg://…``."""
@@ -60,7 +53,7 @@ class Settings(BaseSettings):
     mail_from: str = "ClientPay <no-reply@localhost>"
     portal_url: str = "https://portal.example.com"
     """Base of the payer portal; links are ``{portal_url}/welcome?token=…``."""
-    firm_name: str = "Your firm"
+    firm_name: str = DEFAULT_FIRM_NAME
 
     welcome_token_days: float = Field(default=7, gt=0)
     """How long a welcome (invitation) link stays valid."""
@@ -125,7 +118,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 
     class _Settings(Settings):
         model_config = SettingsConfigDict(
-            env_prefix="CLIENTPAY_", extra="forbid", toml_file=toml_file
+            env_prefix=ENV_PREFIX, extra="forbid", toml_file=toml_file
         )
 
     try:

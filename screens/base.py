@@ -7,7 +7,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from textual import events
 from textual.app import App
@@ -17,9 +17,13 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from clientpay_tui.errors import ClientPayError, PermissionDenied
-from clientpay_tui.screens.session import StaffSession
-from clientpay_tui.services.context import Permission
 from clientpay_tui.text import one_line
+
+if TYPE_CHECKING:
+    # Types only: the sign-in screen and the app shell use this module before the services
+    # (and SQLAlchemy) load.
+    from clientpay_tui.screens.session import StaffSession
+    from clientpay_tui.services.context import Permission
 
 ResultT = TypeVar("ResultT")
 T = TypeVar("T")

@@ -10,12 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from clientpay_tui.services.context import Actor, Permission
-from clientpay_tui.services.facade import Services
-
 if TYPE_CHECKING:
-    # The demo's capture server (aiosmtpd) loads only in demo mode.
+    # Types only: the app shell imports this before the services (and SQLAlchemy) load, and
+    # the demo's capture server (aiosmtpd) loads only in demo mode.
     from clientpay_tui.mail.capture import CapturedMessage
+    from clientpay_tui.services.context import Actor, Permission
+    from clientpay_tui.services.facade import Services
 
 
 def _no_mailer() -> None:

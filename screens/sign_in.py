@@ -1,8 +1,13 @@
-"""The first screen: username and password, checked with argon2 off the event loop."""
+"""The first screen: username and password, checked with argon2 off the event loop.
+
+It shows before the database is open (the app opens it behind this screen), so it imports
+nothing of the services but their errors and takes the check as a coroutine function.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,12 +19,16 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from clientpay_tui.errors import AccountLocked, AuthenticationFailed, DatabaseError
-from clientpay_tui.screens.base import call
-from clientpay_tui.services.context import Actor
-from clientpay_tui.services.facade import Services
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
 from clientpay_tui.widgets.typed_input import TypedInput
+
+if TYPE_CHECKING:
+    from clientpay_tui.services.context import Actor
+
+SignInCheck = Callable[[str, str], Awaitable["Actor"]]
+"""Checks a username and password off the event loop: the staff member, or an
+:class:`AuthenticationFailed` (:class:`AccountLocked`) or :class:`DatabaseError`."""
 
 
 class SignInScreen(Screen[None]):
@@ -39,19 +48,17 @@ class SignInScreen(Screen[None]):
             super().__init__()
             self.actor = actor
 
-    def __init__(self, services: Services, *, username: str = "") -> None:
+    def __init__(self, firm_name: str, check: SignInCheck, *, username: str = "") -> None:
         super().__init__()
-        self.services = services
+        self.firm_name = firm_name
+        self.check = check
         self.initial_username = username
         self.busy = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="sign-in"):
-            yield Static(
-                Content(f"Sign in to {printable(self.services.settings.firm_name)}"),
-                id="sign-in-title",
-            )
+            yield Static(Content(f"Sign in to {printable(self.firm_name)}"), id="sign-in-title")
             with Horizontal(classes="field"):
                 yield Label("Username", classes="field-label")
                 yield TypedInput(self.initial_username, id="username", compact=True, max_length=64)
@@ -62,6 +69,13 @@ class SignInScreen(Screen[None]):
             with Horizontal(id="sign-in-buttons"):
                 yield Button("Sign in", variant="primary", id="sign-in-button", compact=True)
         yield Footer(compact=True)
+
+    def show_firm(self, firm_name: str) -> None:
+        """The firm name from the validated settings (the first frame shows an early read)."""
+        self.firm_name = firm_name
+        self.query_one("#sign-in-title", Static).update(
+            Content(f"Sign in to {printable(firm_name)}")
+        )
 
     def on_mount(self) -> None:
         if self.initial_username:
@@ -97,7 +111,7 @@ class SignInScreen(Screen[None]):
         error.remove_class("-error")
         error.update("Checking…")
         try:
-            actor = await call(self.services.staff.sign_in, username, password)
+            actor = await self.check(username, password)
         except AccountLocked as locked:
             self._show_error(f"Account locked. {locked}")
             return

@@ -1,8 +1,11 @@
 """``clientpay-tui`` (the app on the configured database) and ``clientpay-tui demo``.
 
 Textual is imported only here, when the app really starts, so that the other commands stay
-quick and so that ``ESCDELAY`` can be given a default before Textual reads it. The demo's
-capture server (aiosmtpd) is imported only by the demo.
+quick and so that ``ESCDELAY`` can be given a default before Textual reads it. The settings,
+the database, the services and the mail sender are imported and opened by
+:func:`open_configured`, which the app runs in a thread behind its first frame (the sign-in
+screen): a cold start costs only click and Textual. The demo's capture server (aiosmtpd) is
+imported only by the demo.
 """
 
 from __future__ import annotations
@@ -17,16 +20,11 @@ from typing import TYPE_CHECKING
 import click
 
 from clientpay_tui.cli.context import CliContext
-from clientpay_tui.config import Settings, data_dir, load_settings
-from clientpay_tui.db import schema
-from clientpay_tui.db.engine import Database
+from clientpay_tui.early_settings import data_dir, read_early_settings
 from clientpay_tui.errors import ConfigError
-from clientpay_tui.mail.sender import SmtpSender
-from clientpay_tui.services.context import command_line_actor
-from clientpay_tui.services.facade import Services
 
 if TYPE_CHECKING:
-    from clientpay_tui.app import ClientPayApp
+    from clientpay_tui.app import ClientPayApp, Opened
 
 SSH_ESCDELAY_MS = "300"
 """Over SSH an arrow key's bytes can arrive apart; Textual's default 100 ms wait for the rest
@@ -43,24 +41,55 @@ def _prepare_terminal() -> None:
         os.environ.setdefault("ESCDELAY", SSH_ESCDELAY_MS)
 
 
-async def _run(app: ClientPayApp, settings: Settings) -> None:
-    await app.run_async(mouse=settings.mouse)
+async def _run(app: ClientPayApp, *, mouse: bool) -> None:
+    await app.run_async(mouse=mouse)
+    if app.startup_error is not None:
+        raise app.startup_error
     if app.return_code:
         sys.exit(app.return_code)
 
 
-def run_app(services: Services, settings: Settings) -> None:
+def open_configured(config_file: Path | None) -> Opened:
+    """Load the settings and open the configured database for the app (in its thread, behind
+    the sign-in screen): schema current, at least one staff account, and the mail sender."""
+    from clientpay_tui.app import Opened
+    from clientpay_tui.config import load_settings
+    from clientpay_tui.db import schema
+    from clientpay_tui.db.engine import Database
+    from clientpay_tui.mail.sender import SmtpSender
+    from clientpay_tui.services.context import command_line_actor
+    from clientpay_tui.services.facade import Services
+
+    settings = load_settings(config_file)
+    db = Database(settings.database_url)
+    try:
+        schema.ensure_current(db)
+        services = Services(db, settings)
+        if not services.staff.list(command_line_actor("setup")):
+            raise ConfigError(
+                "no staff accounts yet: create one with `clientpay-tui staff add NAME --role admin`"
+            )
+        return Opened(services, SmtpSender(db, settings))  # refuses a malformed mail_from
+    except BaseException:
+        db.dispose()
+        raise
+
+
+def run_app(config_file: Path | None) -> None:
     """Run the app on the configured database until the staff member quits (or the
-    terminal goes away)."""
-    if not services.staff.list(command_line_actor("setup")):
-        raise ConfigError(
-            "no staff accounts yet: create one with `clientpay-tui staff add NAME --role admin`"
-        )
-    mailer = SmtpSender(services.db, settings)  # refuses a malformed mail_from up front
+    terminal goes away). Errors found while opening it end the app with one line."""
+    early = read_early_settings(config_file)
     _prepare_terminal()
     from clientpay_tui.app import ClientPayApp
 
-    asyncio.run(_run(ClientPayApp(services, mailer), settings))
+    app = ClientPayApp(
+        firm_name=early.firm_name, open_services=lambda: open_configured(config_file)
+    )
+    try:
+        asyncio.run(_run(app, mouse=early.mouse))
+    finally:
+        if app.services is not None:
+            app.services.db.dispose()
 
 
 def demo_paths(fresh: bool) -> tuple[Path, Path]:
@@ -77,8 +106,13 @@ def demo_paths(fresh: bool) -> tuple[Path, Path]:
 async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
     """The app, the real SMTP sender, and the capture server it sends to, on one loop."""
     from clientpay_tui.app import ClientPayApp
+    from clientpay_tui.config import load_settings
+    from clientpay_tui.db import schema
+    from clientpay_tui.db.engine import Database
     from clientpay_tui.mail.capture import CaptureServer, list_captured
+    from clientpay_tui.mail.sender import SmtpSender
     from clientpay_tui.services import demo_data
+    from clientpay_tui.services.facade import Services
 
     async with CaptureServer(mail) as capture:
         settings = load_settings(
@@ -100,7 +134,7 @@ async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
                 actor=demo_data.demo_admin(services.ctx),
                 captured_mail=lambda: list_captured(mail, limit=200),
             )
-            await _run(app, settings)
+            await _run(app, mouse=settings.mouse)
         finally:
             db.dispose()
 

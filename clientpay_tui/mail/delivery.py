@@ -10,9 +10,10 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from clientpay_tui.db.models import EmailKind
+if TYPE_CHECKING:
+    from clientpay_tui.db.models import EmailKind
 
 
 class Outcome(enum.StrEnum):

@@ -12,6 +12,8 @@ import pexpect
 import pyte
 
 COLUMNS, LINES = 80, 24
+PASSWORD = "correct horse battery"
+"""The password of the staff account ``sam`` in ``firm_database``."""
 
 
 def installed_command() -> str:
@@ -30,6 +32,8 @@ class Terminal:
     def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
         self.screen = pyte.Screen(COLUMNS, LINES)
         self.stream = pyte.ByteStream(self.screen)
+        self.output = bytearray()
+        """Every byte the program wrote, escape sequences and all."""
         self.child = pexpect.spawn(
             args[0],
             args[1:],
@@ -53,6 +57,7 @@ class Terminal:
             except pexpect.EOF:
                 return
             if data:
+                self.output += data
                 self.stream.feed(data)
             elif time.monotonic() >= deadline:
                 return

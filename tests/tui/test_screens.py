@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 from textual import events
 from textual.widgets import Input, TabbedContent, Tabs
 
+from clientpay_tui.app import ClientPayApp, Opened
 from clientpay_tui.db.models import EmailStatus, Role
+from clientpay_tui.errors import SchemaOutdated
 from clientpay_tui.screens.mail import MailScreen
 from clientpay_tui.screens.payer_details import PayerDetailsScreen
 from clientpay_tui.screens.payer_list import PayerListScreen
@@ -197,3 +201,41 @@ async def test_digits_go_straight_to_a_tab_but_type_into_fields(
         assert screen.query_one("#name", Input).value == "Ada Lovelace2"
         await pilot.press("9")  # no ninth tab: nothing happens
         assert tabs.active == "info-tab"
+
+
+async def test_sign_in_typed_before_the_database_opens_waits_for_it(services, admin):
+    """``clientpay-tui`` paints the sign-in screen first and opens the database behind it: a
+    password typed and submitted before that finishes is checked once it has."""
+    services.staff.add(admin, "alex", Role.AGENT, "correct horse battery")
+    release = threading.Event()
+
+    def open_services() -> Opened:
+        assert release.wait(10)
+        return Opened(services)
+
+    app = ClientPayApp(firm_name="Early & Co", open_services=open_services, handle_sighup=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, SignInScreen)
+        assert "Sign in to Early & Co" in screen_text(app)
+        await sign_in(pilot, "alex", "correct horse battery")
+        await until(
+            pilot, lambda: "Checking" in str(app.screen.query_one("#sign-in-error").render())
+        )
+        assert app.services is None and isinstance(app.screen, SignInScreen)
+        release.set()
+        await until(pilot, lambda: isinstance(app.screen, PayerListScreen))
+        # The validated settings' firm name replaces the early read.
+        assert services.settings.firm_name != "Early & Co"
+        assert app.title == f"ClientPay · {services.settings.firm_name}"
+
+
+async def test_a_database_that_cannot_be_opened_ends_the_app_with_its_error():
+    def open_services() -> Opened:
+        raise SchemaOutdated("the database schema is at 0000 but this version needs 0001")
+
+    app = ClientPayApp(firm_name="Firm", open_services=open_services, handle_sighup=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.return_code is not None)
+    assert app.return_code == 1
+    assert isinstance(app.startup_error, SchemaOutdated)
