@@ -202,23 +202,22 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
             source, keep_cursor = self._pending_load
             self._pending_load = None
             cursor = self.cursor_row if keep_cursor else 0
-            # The rows are what the staff member waits for: show them as soon as their page
-            # arrives and let the count (often the slower query) follow, computed meanwhile.
-            counting = asyncio.ensure_future(asyncio.to_thread(source.count))
+            # The rows are what the staff member waits for: the count (often the slower
+            # query) starts once they are on screen. Run beside the page query it took the
+            # GIL from it (SQLAlchemy is Python): 6 ms per page instead of 2 at 100,000 payers.
             first_page = cursor // self.page_size
             rows = await asyncio.to_thread(
                 source.fetch, first_page * self.page_size, self.page_size
             )
             if not rows and first_page:
                 # The cursor's page is past the end now (rows went away): go to the last one.
-                count, _more = await counting
+                count, _more = await asyncio.to_thread(source.count)
                 cursor = max(min(cursor, count - 1), 0)
                 first_page = cursor // self.page_size
                 rows = await asyncio.to_thread(
                     source.fetch, first_page * self.page_size, self.page_size
                 )
             if self._pending_load is not None:
-                counting.cancel()
                 continue  # superseded by a newer search before it reached the screen
             end = first_page * self.page_size + len(rows)
             complete = len(rows) < self.page_size  # the last page: the count is known
@@ -226,8 +225,8 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
                 source, first_page, rows, cursor, keep_cursor, end, not complete
             )
             if complete:
-                counting.cancel()
                 continue
+            counting = asyncio.ensure_future(asyncio.to_thread(source.count))
             counted = await self._count_unless_superseded(counting)
             if counted is None:
                 continue  # a newer search is waiting: its rows first, not this count
