@@ -218,6 +218,12 @@ class Invoice(Base):
         Index("ix_invoice_client", "client_id", "invoice_date"),
         Index("ix_invoice_matter", "matter_id", "invoice_date"),
         Index("ix_invoice_date", "invoice_date", "id"),
+        # The add-associations screen's sorts: with many matches a page is found by walking
+        # the sort order (50 ms per page at 1,000,000 invoices without these, 4-12 ms with).
+        # Not for filtering: see candidate_conditions. No index on source, whose three values
+        # SQLite took for selective and gathered a third of the invoices through it.
+        Index("ix_invoice_amount", "amount_cents", "id"),
+        Index("ix_invoice_balance", "balance_cents", "id"),
         CheckConstraint("balance_cents >= 0", name="balance_not_negative"),
     )
 

@@ -251,10 +251,13 @@ def candidate_conditions(
         conditions.append(matter_id.in_(_matter_ids(dialect, matter_key)))
     if where.sources:
         conditions.append(Invoice.source.in_(sorted(where.sources)))
+    # "+ 0": never filtered through ix_invoice_balance, which is there for the balance sort.
+    # SQLite's statistics give no skew: it took "= 0" (most invoices) for selective and
+    # gathered and sorted every paid invoice (0.8-1.2 s a page at 1,000,000 invoices).
     if where.open_only is True:
-        conditions.append(Invoice.balance_cents > 0)
+        conditions.append(Invoice.balance_cents + 0 > 0)
     elif where.open_only is False:
-        conditions.append(Invoice.balance_cents == 0)
+        conditions.append(Invoice.balance_cents + 0 == 0)
     if where.date_from is not None:
         conditions.append(Invoice.invoice_date >= where.date_from)
     if where.date_to is not None:
