@@ -2,7 +2,7 @@
 
     python bench/association_search.py [--quick] [--database-url URL]
 
-The database is seeded by ``clientpay-tui seed`` in a child process when it holds no invoices
+The database is seeded by ``clientpay-tui seed`` in a child process when it holds no payers
 (100,000 payers and 1,000,000 invoices; ``--quick``: 2,000 and 10,000), then the app runs
 headless at 80x24 as a staff member with the add-associations screen open for a payer. Keys are
 pressed as a person would: searches typed letter by letter (client name, client, matter and
@@ -28,14 +28,21 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
+from common import (
+    FULL_INVOICES,
+    FULL_PAYERS,
+    QUICK_INVOICES,
+    QUICK_PAYERS,
+    clean_environment,
+    percentile,
+    seed_if_empty,
+)
 from textual.message import Message
 
 from clientpay_tui.app import ClientPayApp
@@ -65,24 +72,12 @@ FILTER_KEYS: list[tuple[str, list[str]]] = [
 ]
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, round(len(ordered) * fraction) - 1)]
-
-
 def summary(prefix: str, values: list[float]) -> dict[str, float]:
     return {
         f"{prefix}p50_ms": round(statistics.median(values), 1),
-        f"{prefix}p95_ms": round(percentile(values, 0.95), 1),
+        f"{prefix}p95_ms": round(percentile(sorted(values), 0.95), 1),
         f"{prefix}max_ms": round(max(values), 1),
     }
-
-
-def seed(url: str, payers: int, invoices: int) -> None:
-    env = {**os.environ, "CLIENTPAY_DATABASE_URL": url}
-    command = [sys.executable, "-m", "clientpay_tui", "seed", "--payers", str(payers)]
-    command += ["--invoices", str(invoices)]
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 async def measure(services: Services) -> dict[str, Any]:
@@ -187,20 +182,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 payers, 10,000 invoices")
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    payers, invoices = (2_000, 10_000) if args.quick else (100_000, 1_000_000)
+    payers, invoices = (
+        (QUICK_PAYERS, QUICK_INVOICES) if args.quick else (FULL_PAYERS, FULL_INVOICES)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        seed_seconds = seed_if_empty(clean_environment(Path(tmp), url), payers, invoices)
         settings = load_settings(database_url=url)
         db = Database(url)
         schema.ensure_current(db)
         services = Services(db, settings)
-        present, _ = services.associations.count_candidates(
-            command_line_actor("bench"), CandidateFilter(), cap=1
-        )
-        seeded = time.perf_counter()
-        if present == 0:
-            seed(url, payers, invoices)
-        seed_seconds = time.perf_counter() - seeded
         held, _capped = services.associations.count_candidates(
             command_line_actor("bench"), CandidateFilter(), cap=10**9
         )

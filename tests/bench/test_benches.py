@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-QUICK_PAYERS = 2_000
+QUICK_PAYERS, QUICK_INVOICES = 2_000, 10_000
 
 
 def run_bench(script: str, *args: str) -> dict[str, Any]:
@@ -79,3 +79,22 @@ def test_memory_quick() -> None:
     assert report["peak_mib"] == max(figures)
     assert report["peak_ratio"] == pytest.approx(report["peak_mib"] / report["bare_mib"], rel=0.01)
     assert report["target_mib"] == 150.0 and isinstance(report["target_met"], bool)
+
+
+@pytest.mark.slow
+def test_association_search_quick(empty_database_url: str) -> None:
+    report = run_bench("association_search.py", "--database-url", empty_database_url)
+
+    assert report["backend"] == empty_database_url.split(":")[0].split("+")[0]
+    assert report["invoices"] == QUICK_INVOICES
+    assert report["seed_seconds"] > 0  # the empty database was seeded by the bench
+    assert report["keystrokes_measured"] == 60  # every key that changes the table
+    for prefix in ("", "count_", "service_page_", "service_count_"):
+        p50, p95, top = (report[f"{prefix}{n}_ms"] for n in ("p50", "p95", "max"))
+        assert 0 < p50 <= p95 <= top < 10_000, prefix
+    assert report["p50_ms"] <= report["count_p50_ms"]  # the count follows the rows
+    assert 0 < report["first_rows_ms"] < 30_000
+    # ctrl+a selects every match: with the filters cleared, every invoice
+    assert report["select_all_selected"] == QUICK_INVOICES
+    assert 0 < report["select_all_count_ms"] < 30_000
+    assert len(report["slowest"]) == 5
