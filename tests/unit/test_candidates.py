@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event
 
 from clientpay_tui.db.models import InvoiceSource
 from clientpay_tui.services import candidates
@@ -19,54 +18,6 @@ def plan(request, monkeypatch):
     if request.param == "walked":
         monkeypatch.setattr(candidates, "walk_sort_order", lambda *args, **kwargs: True)
     return request.param
-
-
-@pytest.fixture
-def book(firm):
-    rows = [
-        (
-            "INV-100",
-            "C-100",
-            "Granite Ltd",
-            "M-100-1",
-            "Lease review",
-            "2026-01-10",
-            5_000,
-            InvoiceSource.CONNECT,
-        ),
-        (
-            "INV-101",
-            "C-100",
-            "Granite Ltd",
-            "M-100-2",
-            "Tax planning",
-            "2026-02-10",
-            0,
-            InvoiceSource.INTERNAL,
-        ),
-        (
-            "INV-200",
-            "C-200",
-            "Birch & Oak LLC",
-            "M-200-1",
-            "Trademark filing",
-            "2026-03-10",
-            700,
-            InvoiceSource.EXTERNAL,
-        ),
-        ("X-INV-1", "Z-9", "100% Safe_Co", None, "", "2025-12-31", 0, InvoiceSource.CONNECT),
-    ]
-    for number, client, name, matter, description, day, balance, source in rows:
-        firm.invoice(
-            number,
-            client=client,
-            client_name=name,
-            matter=matter,
-            description=description,
-            day=day,
-            balance=balance,
-            source=source,
-        )
 
 
 def _numbers(services, admin, **filters):
@@ -230,71 +181,3 @@ def test_the_narrowest_lookup_drives(services, admin, book, db, plan):
     assert _numbers(services, admin, text="c", client="birch") == ["INV-200"]
     assert _numbers(services, admin, client="c", matter="m-2") == ["INV-200"]
     assert _numbers(services, admin, text="inv", client="c-1", matter="tax") == ["INV-101"]
-
-
-INDEXED_SORTS = [SortColumn.INVOICE, SortColumn.DATE, SortColumn.AMOUNT, SortColumn.BALANCE]
-"""The sorts on an indexed column of the invoice itself."""
-
-
-def _page_plan(services, admin, db, where: CandidateFilter, sort: CandidateSort) -> list[str]:
-    """SQLite's plan of the page query that ``candidates`` runs."""
-    statements: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if "ORDER BY" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        services.associations.candidates(admin, where, sort)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    [(statement, parameters)] = statements
-    with db.engine.connect() as connection:
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-        return [row[-1] for row in rows]
-
-
-@pytest.mark.parametrize("column", INDEXED_SORTS, ids=lambda column: column.value)
-@pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
-def test_a_walked_page_follows_an_index_of_its_sort_order(
-    services, admin, book, db, plan, column, descending
-):
-    """With many matches the page walks its sort order's index and stops after a page; a
-    sort without an index would gather and sort every match first (50 ms a page at 1,000,000
-    invoices). (Client, matter and description sort through a joined table, which SQLite
-    walks only when its statistics say so; source has no index.)"""
-    if plan != "walked" or db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's plan of the walked page (PostgreSQL's is in bench/)")
-    details = _page_plan(services, admin, db, CandidateFilter(text="c"), CandidateSort(column))
-    assert not any("TEMP B-TREE FOR ORDER BY" in detail for detail in details), details
-
-
-@pytest.mark.parametrize("open_only", [True, False], ids=["open", "paid"])
-def test_the_open_or_paid_filter_never_gathers_through_the_balance_index(
-    services, admin, book, db, plan, open_only
-):
-    """SQLite's statistics hold no skew: told that each balance has a couple of invoices, it
-    took "balance = 0" (most invoices, in truth) for selective and gathered every paid
-    invoice through the balance index to sort them (0.8-1.2 s a page at 1,000,000)."""
-    if plan != "walked" or db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's plan with statistics as at 1,000,000 invoices")
-    with db.engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
-        connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'invoice'")
-        stats = {
-            "ix_invoice_balance": "1000000 2 1",  # a couple of invoices per balance
-            "ix_invoice_amount": "1000000 2 1",
-            "ix_invoice_date": "1000000 1000 1",
-            "ix_invoice_client": "1000000 50 1",
-            "ix_invoice_matter": "1000000 10 1",
-        }
-        for index, stat in stats.items():
-            connection.exec_driver_sql(
-                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('invoice', ?, ?)", (index, stat)
-            )
-    with db.engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE sqlite_schema")  # reload the statistics
-    where = CandidateFilter(text="c", open_only=open_only)
-    details = _page_plan(services, admin, db, where, CandidateSort(SortColumn.DATE))
-    assert not any("ix_invoice_balance" in detail for detail in details), details
