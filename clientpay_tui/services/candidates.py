@@ -358,7 +358,7 @@ def candidate_page(
         Matter.description.label("matter_description"),
     )
     if sort.column in MATTER_SORTS and (sort_driven or not _has_lookups(where)):
-        query = _merged_matter_page(columns, matter_columns, conditions, sort)
+        query = _merged_matter_page(columns, matter_columns, conditions, sort, offset + limit)
     else:
         order = [key.desc() if sort.descending else key.asc() for key in _SORT_KEYS[sort.column]]
         order.append(Invoice.id.desc() if sort.descending else Invoice.id.asc())
@@ -394,22 +394,29 @@ def _merged_matter_page(
     matter_columns: tuple[Any, ...],
     conditions: list[ColumnElement[bool]],
     sort: CandidateSort,
+    rows: int,
 ) -> Any:
-    """The invoices with a matter, read from the matter table in its sort order, merged with
-    those without one, in the order of the joined query (nulls where each backend puts them).
+    """The first ``rows`` invoices with a matter, read from the matter table in its sort order,
+    merged with the first ``rows`` without one, in the order of the joined query (nulls where
+    each backend puts them).
 
     Through the outer join every match was gathered and sorted for one page (1.1-1.7 s on
     SQLite at 1,000,000 invoices): the invoice drives an outer join, so the matter's index
-    cannot. A ``UNION ALL`` ordered as a whole is merged from two ordered streams and stops
-    after the page.
+    cannot. A ``UNION ALL`` ordered as a whole is merged from two ordered streams; the limit
+    on each makes PostgreSQL walk the matter index too (7 ms instead of a 70 ms hash join and
+    sort).
     """
     [key] = _SORT_KEYS[sort.column]
+    order = (key.desc(), Invoice.id.desc()) if sort.descending else (key.asc(), Invoice.id.asc())
     with_matter = (
         select(*columns, *matter_columns, key.label("sort_key"))
         .select_from(Matter)
         .join(Invoice, Invoice.matter_id == Matter.id)
         .join(Client, Client.id == Invoice.client_id)
         .where(*conditions)
+        .order_by(*order)
+        .limit(rows)
+        .subquery()
     )
     without_matter = (
         select(
@@ -419,9 +426,12 @@ def _merged_matter_page(
         )
         .join(Client, Client.id == Invoice.client_id)
         .where(Invoice.matter_id.is_(None), *conditions)
+        .order_by(order[1])
+        .limit(rows)
+        .subquery()
     )
     direction = "DESC" if sort.descending else "ASC"
-    return union_all(with_matter, without_matter).order_by(
+    return union_all(select(with_matter), select(without_matter)).order_by(
         literal_column(f"sort_key {direction}"), literal_column(f"id {direction}")
     )
 
