@@ -123,12 +123,15 @@ def describe(row: CandidateRow) -> str:
 def candidate_columns(
     sort: CandidateSort, mark: Callable[[CandidateRow], Text]
 ) -> list[Column[CandidateRow]]:
-    """The table's columns, the sorted one's label marked ▼ (descending) or ▲."""
+    """The table's columns, the sorted one's label marked ▼ (descending) or ▲.
+
+    The mark comes first: at 80 columns the client, matter and description labels are cut
+    short, and a mark at their end was cut with them."""
 
     def label(column: SortColumn, text: str) -> str:
         if column != sort.column:
             return text
-        return f"{text}{'▼' if sort.descending else '▲'}"
+        return f"{'▼' if sort.descending else '▲'}{text}"
 
     # 80 columns hold every field only with the long ones cut short: the line under the
     # table shows the highlighted invoice in full.

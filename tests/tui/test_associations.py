@@ -328,11 +328,11 @@ async def test_a_click_on_a_header_sorts_and_a_second_reverses(
         await settled(pilot, screen)
         assert (screen.sort.column.value, screen.sort.descending) == ("invoice", False)
         assert shown(screen) == ["INV-100", "INV-101", "INV-200"]
-        assert "Invoice▲" in screen_text(app)
+        assert "▲Invoice" in screen_text(app)
         await pilot.click(offset=(header.x + invoice_x, header.y))
         await settled(pilot, screen)
         assert shown(screen) == ["INV-200", "INV-101", "INV-100"]
-        assert "Invoice▼" in screen_text(app)
+        assert "▼Invoice" in screen_text(app)
         await pilot.click(offset=(header.x + 0, header.y))  # the marks: no sort
         await settled(pilot, screen)
         assert screen.sort.column.value == "invoice"
@@ -394,3 +394,25 @@ async def test_removing_keeps_the_place_in_a_long_list(
         assert table.cursor_row == 128  # the same place: now the oldest, L-000
         assert table.highlighted.target == "Invoice L-000"
     assert len(associations(services, payer)) == 129
+
+
+async def test_the_sort_mark_shows_on_a_narrow_column(
+    make_app, staff, services, admin, add_payer, book
+):
+    """At 80 columns the matter and description labels are cut short: the sort mark leads."""
+    connect(services, admin)
+    payer = add_payer("Ada Lovelace")
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_add_screen(app, pilot, payer)
+        await pilot.press("escape")
+        # From date: amount, balance, source, client, matter, description.
+        for expected in ("amount", "balance", "source", "client", "matter", "description"):
+            await pilot.press("s")
+            await settled(pilot, screen)
+            assert screen.sort.column.value == expected
+        header = screen_text(app).splitlines()[4]
+        assert "▲Desc" in header, header
+        await pilot.press("r")
+        await settled(pilot, screen)
+        assert "▼Desc" in screen_text(app).splitlines()[4]
