@@ -76,6 +76,9 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
             "Search",
             key_display="/",
             priority=True,
+            # Not in the footer: the search box is in sight, and at 80 columns "? Help" fits
+            # only without it (Help lists it).
+            show=False,
             tooltip="To the search box (tab: client, matter, from, to)",
         ),
         Binding("escape", "back", "Back", tooltip="Back to the payer (creates nothing)"),
