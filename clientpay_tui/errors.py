@@ -25,6 +25,10 @@ class SchemaOutdated(DatabaseError):
     """The database is behind the code's migrations."""
 
 
+class QueryInterrupted(DatabaseError):
+    """A query was stopped because nobody waits for its answer any more."""
+
+
 class DatabaseBusy(DatabaseError):
     """The database stayed locked by another process for longer than the busy timeout."""
 

@@ -298,3 +298,13 @@ def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, st
     monkeypatch.setattr(schema, "alembic_config", config)
     monkeypatch.setattr(schema, "HEAD_REVISION", NEWER)
     return real_head, NEWER
+
+
+def slow_query(db: Database) -> str:
+    """Tens of seconds on either backend, unless stopped."""
+    if db.is_sqlite:
+        return (
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+            " WHERE x < 1000000000) SELECT count(*) FROM c"
+        )
+    return "SELECT pg_sleep(60)"

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from clientpay_tui.db import interrupt
 from clientpay_tui.errors import DatabaseBusy, DatabaseError
 
 SQLITE_BUSY_TIMEOUT_S = 10.0
@@ -34,6 +35,7 @@ class Database:
             raise DatabaseError(f"invalid database URL: {url}") from None
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._create_engine(echo)
+        event.listen(self.engine, "before_cursor_execute", _unless_interrupted)
         self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(self._read_engine, expire_on_commit=False)
@@ -62,15 +64,27 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for queries; its transaction is always rolled back."""
+        """A session for queries; its transaction is always rolled back. Under a
+        :class:`~clientpay_tui.db.interrupt.QueryInterrupt` its statements can be stopped
+        from another thread."""
         with translate_errors(self), self._reader() as session:
+            stop = interrupt.current()
+            connection = session.connection().connection.dbapi_connection if stop else None
+            if stop is not None:
+                stop.attach(connection)
             try:
                 yield session
             finally:
+                if stop is not None:
+                    stop.detach(connection)
                 session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _unless_interrupted(*_args: Any) -> None:
+    interrupt.check()
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -28,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
+from clientpay_tui.db.interrupt import QueryInterrupt, interruptible
 from clientpay_tui.errors import ClientPayError
 from clientpay_tui.text import one_line
 from clientpay_tui.widgets.row_source import ListSource, PageCache, RowSource
@@ -226,8 +227,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
             )
             if complete:
                 continue
-            counting = asyncio.ensure_future(asyncio.to_thread(source.count))
-            counted = await self._count_unless_superseded(counting)
+            counted = await self._count_unless_superseded(source)
             if counted is None:
                 continue  # a newer search is waiting: its rows first, not this count
             count, capped = counted
@@ -238,18 +238,18 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
                 self.refresh()
                 self.post_message(self.Loaded(self, data.count, data.more))
 
-    async def _count_unless_superseded(
-        self, counting: asyncio.Future[tuple[int, bool]]
-    ) -> tuple[int, bool] | None:
-        """The count, or ``None`` (and the count dropped) as soon as a newer load is queued.
+    async def _count_unless_superseded(self, source: RowSource[RowT]) -> tuple[int, bool] | None:
+        """The count, or ``None`` (and the count stopped) as soon as a newer load is queued.
 
         A broad search's count can take hundreds of milliseconds (every payer tested); the
-        next keystroke's rows must not wait for it.
+        next keystroke's rows must not wait for it, nor share the machine with it: its query
+        is interrupted, not left to run to the end in its thread.
         """
         self._load_queued.clear()
         if self._pending_load is not None:
-            counting.cancel()
             return None
+        stop = QueryInterrupt()
+        counting = asyncio.ensure_future(asyncio.to_thread(interruptible(stop, source.count)))
         newer = asyncio.ensure_future(self._load_queued.wait())
         try:
             waiting: set[asyncio.Future[Any]] = {counting, newer}
@@ -259,6 +259,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         if counting.done() and not counting.cancelled():
             return counting.result()
         counting.cancel()
+        stop()
         return None
 
     def _show_first_page(

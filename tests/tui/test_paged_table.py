@@ -1,12 +1,17 @@
-"""PagedTable: the next search's rows do not wait for the previous search's count."""
+"""PagedTable: the next search's rows do not wait for the previous search's count, and that
+count is stopped rather than left running."""
 
 from __future__ import annotations
 
 import threading
 
+from sqlalchemy import text
 from textual.app import App, ComposeResult
 
+from clientpay_tui.db.engine import Database
+from clientpay_tui.errors import DatabaseError, QueryInterrupted
 from clientpay_tui.widgets.paged_table import Column, PagedTable
+from tests.conftest import slow_query
 
 
 class Source:
@@ -56,3 +61,41 @@ async def test_a_newer_load_shows_while_the_previous_count_still_runs() -> None:
 
         assert shown and still_counting
         assert table.row_at(0) == "fast 0" and table.row_count == 30  # the late count is dropped
+
+
+class SlowCountSource(Source):
+    """Rows at once; a count that runs a query of tens of seconds on the real database."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__("slow", 500)
+        self.db = db
+        self.started = threading.Event()
+        self.ended = threading.Event()
+        self.error: Exception | None = None
+
+    def count(self) -> tuple[int, bool]:
+        self.started.set()
+        try:
+            with self.db.read() as session:
+                session.execute(text(slow_query(self.db))).scalar()
+        except Exception as error:  # the interrupt's DatabaseError, read by nobody else
+            self.error = error
+            raise
+        finally:
+            self.ended.set()
+        return self.n, False
+
+
+async def test_a_superseded_count_is_stopped_not_left_running(db: Database) -> None:
+    slow = SlowCountSource(db)
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        table.load(slow)
+        assert await wait_until(pilot, lambda: slow.started.is_set())
+        await pilot.pause(0.3)  # inside the query
+        table.load(Source("fast", 30))
+        assert await wait_until(pilot, lambda: slow.ended.is_set(), seconds=5)
+        assert isinstance(slow.error, QueryInterrupted | DatabaseError), slow.error
+        await table.wait_loaded()
+        assert table.row_at(0) == "fast 0" and table.row_count == 30
