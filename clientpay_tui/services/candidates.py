@@ -430,9 +430,10 @@ def _merged_matter_page(
         .limit(rows)
         .subquery()
     )
-    direction = "DESC" if sort.descending else "ASC"
+    # By result-column name: SQLite orders a compound only by its columns.
+    merged: tuple[ColumnElement[Any], ...] = (literal_column("sort_key"), literal_column("id"))
     return union_all(select(with_matter), select(without_matter)).order_by(
-        literal_column(f"sort_key {direction}"), literal_column(f"id {direction}")
+        *(column.desc() if sort.descending else column.asc() for column in merged)
     )
 
 
