@@ -300,11 +300,14 @@ def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, st
     return real_head, NEWER
 
 
-def slow_query(db: Database) -> str:
-    """Tens of seconds on either backend, unless stopped."""
+def run_slow_query(db: Database) -> object:
+    """A read of tens of seconds on either backend, unless stopped."""
     if db.is_sqlite:
-        return (
+        sql = (
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
             " WHERE x < 1000000000) SELECT count(*) FROM c"
         )
-    return "SELECT pg_sleep(60)"
+    else:
+        sql = "SELECT pg_sleep(60)"
+    with db.read() as session:
+        return session.execute(text(sql)).scalar()

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import text
 from textual.app import App, ComposeResult
 
 from clientpay_tui.db.engine import Database
 from clientpay_tui.errors import DatabaseError, QueryInterrupted
 from clientpay_tui.widgets.paged_table import Column, PagedTable
-from tests.conftest import slow_query
+from tests.conftest import run_slow_query
 
 
 class Source:
@@ -76,8 +75,7 @@ class SlowCountSource(Source):
     def count(self) -> tuple[int, bool]:
         self.started.set()
         try:
-            with self.db.read() as session:
-                session.execute(text(slow_query(self.db))).scalar()
+            run_slow_query(self.db)
         except Exception as error:  # the interrupt's DatabaseError, read by nobody else
             self.error = error
             raise

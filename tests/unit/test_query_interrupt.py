@@ -3,6 +3,7 @@ PostgreSQL's cancel request), on a real database; the connection serves the next
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -12,7 +13,7 @@ from sqlalchemy import text
 from clientpay_tui.db.engine import Database
 from clientpay_tui.db.interrupt import QueryInterrupt, interruptible
 from clientpay_tui.errors import DatabaseError
-from tests.conftest import slow_query
+from tests.conftest import run_slow_query
 
 
 def run_in_thread(fn) -> tuple[threading.Thread, dict[str, object]]:  # type: ignore[no-untyped-def]
@@ -33,12 +34,7 @@ def run_in_thread(fn) -> tuple[threading.Thread, dict[str, object]]:  # type: ig
 
 def test_an_interrupted_read_stops_and_the_next_read_works(db: Database) -> None:
     stop = QueryInterrupt()
-
-    def count() -> object:
-        with db.read() as session:
-            return session.execute(text(slow_query(db))).scalar()
-
-    thread, outcome = run_in_thread(interruptible(stop, count))
+    thread, outcome = run_in_thread(interruptible(stop, functools.partial(run_slow_query, db)))
     time.sleep(0.5)  # well inside the query
     assert thread.is_alive()
     stop()
@@ -53,12 +49,7 @@ def test_an_interrupted_read_stops_and_the_next_read_works(db: Database) -> None
 def test_an_interrupt_touches_only_the_reads_run_under_it(db: Database) -> None:
     stop = QueryInterrupt()
     stop()  # requested before the call: its first read stops at once
-
-    def quick() -> object:
-        with db.read() as session:
-            return session.execute(text(slow_query(db))).scalar()
-
-    thread, outcome = run_in_thread(interruptible(stop, quick))
+    thread, outcome = run_in_thread(interruptible(stop, functools.partial(run_slow_query, db)))
     thread.join(5)
     assert isinstance(outcome.get("error"), DatabaseError), outcome
     # A read outside the interrupt, meanwhile and after, is not affected.
