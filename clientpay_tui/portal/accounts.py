@@ -70,12 +70,16 @@ class PortalAccounts(PortalPart):
         with self.ctx.db.write() as session:
             login = login_by_email(session, key, lock=True)
             if login is None:
+                # Only a well-formed address is written down: anything else may be a password
+                # typed in the wrong box, and agents read the audit log.
                 audit.record(
                     session,
                     now,
                     PORTAL_ACTOR,
                     "portal.sign_in_failed",
-                    f"Portal sign-in refused: no login for {one_line(email, 80)!r}",
+                    f"Portal sign-in refused: no login for {one_line(key, 80)!r}"
+                    if key is not None
+                    else "Portal sign-in refused: what was typed is not an email address",
                 )
             elif lockout.is_locked(login, now):
                 audit.record_for_login(
@@ -171,7 +175,7 @@ class PortalAccounts(PortalPart):
                     now,
                     PORTAL_ACTOR,
                     "portal.reset_requested",
-                    f"Password reset asked for {one_line(email, 80)!r}, which has no login",
+                    f"Password reset asked for {one_line(key, 80)!r}, which has no login",
                 )
             elif email_budget(session, settings, payer.id, now).next_allowed_at:
                 audit.record_for_login(

@@ -11,7 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from clientpay_tui.db.models import EmailKind, OutboxEmail, PortalLogin, Role
+from clientpay_tui.db.models import AuditEvent, EmailKind, OutboxEmail, PortalLogin, Role
 from clientpay_tui.errors import (
     AccessStateError,
     AuthenticationFailed,
@@ -286,5 +286,30 @@ def test_refused_staff_sign_ins_stay_in_the_audit_log(services, admin):
     summaries = [(e.actor, e.action, e.summary) for e in services.audit.recent(admin)[:2]]
     assert summaries == [
         ("frank", "staff.sign_in_failed", "Account disabled"),
-        ("unknown", "staff.sign_in_failed", "Unknown user 'nobody'"),
+        ("unknown", "staff.sign_in_failed", "Sign-in refused: an unknown user name"),
+    ]
+
+
+def _portal_summaries(services) -> list[str]:
+    with services.db.read() as session:
+        return list(session.scalars(select(AuditEvent.summary).order_by(AuditEvent.id)))
+
+
+@pytest.mark.parametrize("typed", ["violet tundra anvil", "Tr0ub4dor&3", "ada@", "@example.com"])
+def test_a_sign_in_identifier_that_is_not_an_address_is_not_logged(services, portal, typed):
+    """It may be a password typed in the wrong box, and agents read the audit log."""
+    with pytest.raises(AuthenticationFailed):
+        portal.accounts.authenticate(typed, "whatever else")
+    summaries = _portal_summaries(services)
+    assert summaries == ["Portal sign-in refused: what was typed is not an email address"]
+    assert typed not in summaries[0]
+
+
+def test_an_unknown_address_is_logged_in_its_normal_form(services, portal):
+    with pytest.raises(AuthenticationFailed):
+        portal.accounts.authenticate("  Nobody@Example.COM ", "whatever else")
+    portal.accounts.request_reset(" Someone@Example.com\t")
+    assert _portal_summaries(services) == [
+        "Portal sign-in refused: no login for 'nobody@example.com'",
+        "Password reset asked for 'someone@example.com', which has no login",
     ]
