@@ -1,6 +1,7 @@
 """The access emails of a payer (welcome, reset, access added): queueing them in the caller's
-transaction, cancelling those whose links no longer work, and the per-payer budget (the limit
-per window, and the window in which another send asks again first)."""
+transaction, cancelling those whose links no longer work, and the per-payer budgets (the limit
+per window, one for staff and one for what payers ask for in the portal, and the window in
+which another send asks again first)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ LIMITED_KINDS = (EmailKind.WELCOME, EmailKind.RESET)
 """Kinds counted against the per-payer limit."""
 CONFIRM_KINDS = (EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)
 """Kinds after which another send within the confirm window asks again."""
+SELF_SERVICE = "portal"
+"""``requested_by`` of the emails payers ask for themselves in the portal (the portal's audit
+actor, ``clientpay_tui.portal.common.PORTAL_ACTOR``; no staff member may be called that)."""
+SELF_SERVICE_LIMIT = 3
+SELF_SERVICE_MINUTES = 60
+"""At most :data:`SELF_SERVICE_LIMIT` emails that payers ask for in the portal go to one payer
+in this many minutes. It is a budget of its own: anyone who knows an address can spend it, so
+it never counts against what staff send (``email_limit_count`` in ``email_limit_minutes``), and
+staff sends never count against it."""
 
 
 @dataclass(frozen=True)
@@ -46,14 +56,34 @@ class EmailBudget:
     """An email went out within the confirm window: ask again before sending."""
 
 
-def email_budget(session: Session, settings: Settings, payer_id: int, now: datetime) -> EmailBudget:
-    """The payer's access emails in the limit window and the latest one, as of ``now``."""
-    window_start = now - timedelta(minutes=settings.email_limit_minutes)
+def email_budget(
+    session: Session,
+    settings: Settings,
+    payer_id: int,
+    now: datetime,
+    *,
+    self_service: bool = False,
+) -> EmailBudget:
+    """The payer's access emails in the limit window and the latest one, as of ``now``.
+
+    Args:
+        self_service: the budget of what payers ask for in the portal
+            (:data:`SELF_SERVICE_LIMIT`), instead of the staff's (the settings). Each counts
+            only its own emails; the confirm window (``last_sent_at``) looks at every one.
+    """
+    if self_service:
+        limit, minutes = SELF_SERVICE_LIMIT, SELF_SERVICE_MINUTES
+        own = OutboxEmail.requested_by == SELF_SERVICE
+    else:
+        limit, minutes = settings.email_limit_count, settings.email_limit_minutes
+        own = OutboxEmail.requested_by != SELF_SERVICE
+    window_start = now - timedelta(minutes=minutes)
     count, oldest = session.execute(
         select(func.count(), func.min(OutboxEmail.created_at)).where(
             OutboxEmail.payer_id == payer_id,
             OutboxEmail.kind.in_(LIMITED_KINDS),
             OutboxEmail.created_at > window_start,
+            own,
         )
     ).one()
     last = session.scalar(
@@ -61,15 +91,13 @@ def email_budget(session: Session, settings: Settings, payer_id: int, now: datet
             OutboxEmail.payer_id == payer_id, OutboxEmail.kind.in_(CONFIRM_KINDS)
         )
     )
-    reached = count >= settings.email_limit_count
+    reached = count >= limit
     return EmailBudget(
         last_sent_at=last,
         sent_in_window=int(count),
-        limit=settings.email_limit_count,
-        window_minutes=settings.email_limit_minutes,
-        next_allowed_at=(oldest + timedelta(minutes=settings.email_limit_minutes))
-        if reached and oldest
-        else None,
+        limit=limit,
+        window_minutes=minutes,
+        next_allowed_at=(oldest + timedelta(minutes=minutes)) if reached and oldest else None,
         needs_confirm=last is not None
         and (now - last).total_seconds() < settings.resend_confirm_seconds,
     )
@@ -83,7 +111,8 @@ def check_budget(
     budget = email_budget(session, settings, payer_id, now)
     if budget.next_allowed_at is not None:
         raise RateLimited(
-            f"{budget.sent_in_window} welcome or reset emails went to this payer in the last "
+            f"{budget.sent_in_window} welcome or reset emails from staff went to this payer in "
+            f"the last "
             f"{budget.window_minutes} minutes (the limit is {budget.limit}); the next can "
             f"go at {budget.next_allowed_at:%H:%M} UTC."
         )

@@ -19,7 +19,13 @@ from clientpay_tui.errors import (
     ValidationFailed,
 )
 from clientpay_tui.portal import RESET_REQUESTED, Portal
+from clientpay_tui.portal.common import PORTAL_ACTOR
 from clientpay_tui.services import passwords
+from clientpay_tui.services.access_emails import (
+    SELF_SERVICE,
+    SELF_SERVICE_LIMIT,
+    SELF_SERVICE_MINUTES,
+)
 from clientpay_tui.services.payers import AccessStatus, PayerForm
 
 from .conftest import GOOD_PASSWORD, audit_actions, latest_link
@@ -239,15 +245,59 @@ def test_request_reset_answers_the_same_for_every_address(services, portal, acti
         portal.accounts.request_reset("not an address")
 
 
-def test_request_reset_respects_the_email_limit_silently(services, portal, active, clock):
-    payer = active()
+def _resets(services) -> int:
+    with services.db.read() as session:
+        return int(session.scalar(select(func.count()).where(OutboxEmail.kind == EmailKind.RESET)))
+
+
+def test_request_reset_respects_its_own_email_limit_silently(services, portal, active, clock):
+    payer = active()  # the staff's welcome email does not count against the portal's limit
     for _ in range(10):
         clock.advance(seconds=61)
         assert portal.accounts.request_reset(payer.email) == RESET_REQUESTED
+    assert _resets(services) == SELF_SERVICE_LIMIT
+    assert audit_actions(services, payer.payer_id).count("portal.reset_limited") == 7
+
+    clock.advance(minutes=SELF_SERVICE_MINUTES - 10 + 1)  # the first request left the window
+    portal.accounts.request_reset(payer.email)
+    assert _resets(services) == SELF_SERVICE_LIMIT + 1
+
+
+def test_strangers_asking_for_resets_never_block_the_staffs_reset(
+    services, portal, active, admin, clock
+):
+    payer = active()
+    for _ in range(20):  # someone who knows the address, all afternoon
+        clock.advance(seconds=61)
+        portal.accounts.request_reset(payer.email)
+    clock.advance(seconds=61)
+
+    budget = services.access.budget(admin, payer.payer_id)
+    assert (budget.sent_in_window, budget.next_allowed_at) == (1, None)  # the staff's welcome
+    queued = services.access.send_reset(admin, payer.payer_id)
+
+    assert queued.kind == EmailKind.RESET
     with services.db.read() as session:
-        resets = session.scalar(select(func.count()).where(OutboxEmail.kind == EmailKind.RESET))
-    assert resets == 4  # the welcome email counts too: 5 in 30 minutes
-    assert audit_actions(services, payer.payer_id).count("portal.reset_limited") == 6
+        requested_by = session.get(OutboxEmail, queued.email_id).requested_by
+    assert requested_by == admin.username
+
+
+def test_staff_sends_do_not_spend_the_payers_own_requests(services, portal, active, admin, clock):
+    payer = active()
+    for _ in range(4):  # with the welcome email, the staff's limit of 5 is reached
+        clock.advance(seconds=61)
+        services.access.send_reset(admin, payer.payer_id)
+    clock.advance(seconds=61)
+    before = _resets(services)
+
+    portal.accounts.request_reset(payer.email)
+
+    assert _resets(services) == before + 1
+    assert audit_actions(services, payer.payer_id)[-1] == "portal.reset_requested"
+
+
+def test_the_self_service_requester_is_the_portals_actor():
+    assert SELF_SERVICE == PORTAL_ACTOR
 
 
 def _timed(samples: list[float], call, *args) -> None:
