@@ -12,10 +12,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from clientpay_tui.config import Settings
-from clientpay_tui.db.models import EmailKind, EmailStatus, OutboxEmail, Payer
+from clientpay_tui.db.models import (
+    EmailKind,
+    EmailStatus,
+    OutboxEmail,
+    Payer,
+    PortalLogin,
+    TokenPurpose,
+)
 from clientpay_tui.errors import RateLimited, RecentlySent
 from clientpay_tui.mail import outbox
 from clientpay_tui.mail.compose import compose
+from clientpay_tui.services import tokens
 
 LIMITED_KINDS = (EmailKind.WELCOME, EmailKind.RESET)
 """Kinds counted against the per-payer limit."""
@@ -154,6 +162,39 @@ def queue_email(
         mail_from=settings.mail_from,
     )
     return EmailQueued(row.id, kind, payer.email, payer.id)
+
+
+def issue_link(
+    session: Session, settings: Settings, login: PortalLogin, purpose: TokenPurpose, now: datetime
+) -> dict[str, object]:
+    """A fresh single-use link for ``login`` (its older unused links of ``purpose`` are
+    revoked): the ``link`` and ``expires_at`` values of a welcome or reset email."""
+    if purpose == TokenPurpose.WELCOME:
+        valid_for, path = timedelta(days=settings.welcome_token_days), "welcome"
+    else:
+        valid_for, path = timedelta(hours=settings.reset_token_hours), "reset"
+    raw, expires = tokens.issue(session, login, purpose, now, valid_for)
+    return {"link": f"{settings.portal_url}/{path}?token={raw}", "expires_at": expires}
+
+
+def recompose(
+    email: OutboxEmail, settings: Settings, payer: Payer, now: datetime, **values: object
+) -> None:
+    """Write ``email`` again for ``payer`` as it is now (name, ``values`` such as a new link).
+
+    It is a new email in all but its row: queued ``now``, so that it counts against the email
+    limit like any other send.
+    """
+    composed = compose(
+        email.kind,
+        firm_name=settings.firm_name,
+        payer_name=payer.name,
+        portal_url=settings.portal_url,
+        **values,  # type: ignore[arg-type]
+    )
+    email.subject, email.body_text, email.body_html = composed.subject, composed.text, composed.html
+    email.to_name = payer.name
+    email.created_at = now
 
 
 def cancel_unsent(session: Session, payer_id: int, reason: str) -> int:
