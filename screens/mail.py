@@ -37,6 +37,7 @@ SHORT_KINDS = {
     "reset": "Reset",
     "access_added": "Notice",
     "password_changed": "Pw chg",
+    "login_moved": "Moved",
 }
 LINK_KINDS = ("welcome", "reset")
 """A retry of these goes with a fresh link (the service revokes the old one)."""

@@ -135,15 +135,19 @@ def queue_email(
     kind: EmailKind,
     now: datetime,
     requested_by: str,
+    *,
+    to_address: str | None = None,
     **values: object,
 ) -> EmailQueued:
     """Compose ``kind`` for ``payer`` and put it in the outbox of ``session``'s transaction.
 
     Args:
         requested_by: a staff member's username, or ``portal`` for what a payer asked for.
-        **values: the template's extra values (``link``, ``expires_at``, ``added``).
+        to_address: another address than the payer's (a moved login's old one).
+        **values: the template's extra values (``link``, ``expires_at``, ``added``, …).
     """
-    assert payer.email is not None
+    to_address = to_address or payer.email
+    assert to_address is not None
     composed = compose(
         kind,
         firm_name=settings.firm_name,
@@ -154,14 +158,14 @@ def queue_email(
     row = outbox.enqueue(
         session,
         composed,
-        to_address=payer.email,
+        to_address=to_address,
         to_name=payer.name,
         payer_id=payer.id,
         requested_by=requested_by,
         now=now,
         mail_from=settings.mail_from,
     )
-    return EmailQueued(row.id, kind, payer.email, payer.id)
+    return EmailQueued(row.id, kind, to_address, payer.id)
 
 
 def issue_link(
