@@ -290,9 +290,20 @@ class AccessService:
         payer: Payer,
         kind: EmailKind,
         now: datetime,
+        *,
+        to_address: str | None = None,
         **values: object,
     ) -> EmailQueued:
-        return queue_email(session, self.ctx.settings, payer, kind, now, actor.username, **values)
+        return queue_email(
+            session,
+            self.ctx.settings,
+            payer,
+            kind,
+            now,
+            actor.username,
+            to_address=to_address,
+            **values,
+        )
 
 
 def _set_login(session: Session, payer: Payer, login_id: int | None) -> None:
