@@ -59,7 +59,8 @@ class EmailChangeNeedsLoginMove(ClientPayError):
     def __init__(self, old: str, new: str) -> None:
         super().__init__(
             f"This payer signs in as {old}. Changing the email breaks that login unless it "
-            f"moves: the old login is revoked and {new} gets a new welcome email."
+            f"moves: the old login is revoked, {new} gets a new welcome email and {old} is "
+            "told of the change."
         )
         self.old = old
         self.new = new

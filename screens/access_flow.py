@@ -229,7 +229,10 @@ async def save(screen: PayerDetailsScreen) -> None:
                 services.payers.update, actor, payer_id, version, form, move_login=True
             )
             screen.session.poke_mailer()
-            screen.toast(f"Saved. The login moved to {detail.email}; welcome email queued.")
+            screen.toast(
+                f"Saved. The login moved to {detail.email}; welcome email queued, and "
+                f"{change.old} is told of the change."
+            )
         else:
             screen.toast("Saved.")
     except ValidationFailed as invalid:

@@ -37,7 +37,10 @@ SHORT_KINDS = {
     "reset": "Reset",
     "access_added": "Notice",
     "password_changed": "Pw chg",
+    "login_moved": "Moved",
 }
+LINK_KINDS = ("welcome", "reset")
+"""A retry of these goes with a fresh link (the service revokes the old one)."""
 STATUS_STYLE = {"failed": "bold reverse", "queued": "bold", "sending": "italic", "sent": ""}
 
 OUTBOX_COLUMNS: list[Column[OutboxRow]] = [
@@ -95,7 +98,12 @@ class MailScreen(ClientPayScreen[None]):
     HELP_TITLE = "Mail"
     BINDINGS: ClassVar[list[BindingType]] = [
         # Short descriptions: the Footer must fit 80 columns; Help shows the tooltips.
-        Binding("r", "retry", "Retry", tooltip="Queue the highlighted failed email again"),
+        Binding(
+            "r",
+            "retry",
+            "Retry",
+            tooltip="Queue the highlighted failed email again (a welcome or reset with a new link)",
+        ),
         Binding("s", "cycle_filter", "Filter", tooltip="Show all, queued, sending, sent, failed"),
         Binding("f5", "refresh", "Refresh", tooltip="Read the outbox again"),
         Binding("c", "toggle_captured", "Captured", tooltip="Outbox / captured mail (demo)"),
@@ -185,9 +193,15 @@ class MailScreen(ClientPayScreen[None]):
         if email is None or email.status != EmailStatus.FAILED:
             self.toast("Highlight a failed email to retry it.", "warning")
             return
-        await call(self.session.services.outbox.retry, self.session.actor, email.id)
+        # A refusal (the login was deleted or moved, the email limit) is a one-line toast.
+        row = await call(self.session.services.outbox.retry, self.session.actor, email.id)
         self.session.poke_mailer()
-        self.toast(f"Queued the email to {email.to_address} again.")
+        if row.kind.value in LINK_KINDS:
+            self.toast(
+                f"Queued the {row.kind.value} email to {row.to_address} again, with a new link."
+            )
+        else:
+            self.toast(f"Queued the email to {row.to_address} again.")
         self.outbox.reload()
         self._counts()
 

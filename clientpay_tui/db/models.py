@@ -89,6 +89,8 @@ class EmailKind(enum.StrEnum):
     RESET = "reset"
     ACCESS_ADDED = "access_added"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an email kind, not a secret
+    LOGIN_MOVED = "login_moved"
+    """To a login's old address when staff move the login to another one (no link in it)."""
 
 
 class EmailStatus(enum.StrEnum):

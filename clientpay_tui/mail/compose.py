@@ -22,6 +22,7 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.RESET: "{firm}: reset your payment portal password",
     EmailKind.ACCESS_ADDED: "{firm}: more is now shown in your payment portal",
     EmailKind.PASSWORD_CHANGED: "{firm}: your payment portal password was changed",
+    EmailKind.LOGIN_MOVED: "{firm}: your payment portal login was moved",
 }
 
 
@@ -55,6 +56,8 @@ def compose(
     link: str | None = None,
     expires_at: datetime | None = None,
     added: str | None = None,
+    changed_at: datetime | None = None,
+    login_kept: bool = False,
 ) -> ComposedEmail:
     """Render one email.
 
@@ -66,6 +69,8 @@ def compose(
         link: the single-use welcome or reset link (welcome and reset only).
         expires_at: when ``link`` stops working.
         added: for ``access_added``, the payer record now covered by the login.
+        changed_at: for ``login_moved``, when staff moved the login away from the address.
+        login_kept: for ``login_moved``, the address still signs in for other records.
     """
     values = {
         "firm_name": clean_text(firm_name),
@@ -75,6 +80,8 @@ def compose(
         "link": link,
         "expires_at": expires_at.strftime("%d %b %Y %H:%M UTC") if expires_at else None,
         "added": clean_text(added) if added else None,
+        "changed_at": changed_at.strftime("%d %b %Y %H:%M UTC") if changed_at else None,
+        "login_kept": login_kept,
     }
     env = _environment()
     text = env.get_template(f"{kind.value}.txt").render(values)

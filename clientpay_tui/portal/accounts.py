@@ -70,12 +70,16 @@ class PortalAccounts(PortalPart):
         with self.ctx.db.write() as session:
             login = login_by_email(session, key, lock=True)
             if login is None:
+                # Only a well-formed address is written down: anything else may be a password
+                # typed in the wrong box, and agents read the audit log.
                 audit.record(
                     session,
                     now,
                     PORTAL_ACTOR,
                     "portal.sign_in_failed",
-                    f"Portal sign-in refused: no login for {one_line(email, 80)!r}",
+                    f"Portal sign-in refused: no login for {one_line(key, 80)!r}"
+                    if key is not None
+                    else "Portal sign-in refused: what was typed is not an email address",
                 )
             elif lockout.is_locked(login, now):
                 audit.record_for_login(
@@ -136,7 +140,8 @@ class PortalAccounts(PortalPart):
         """Email a reset link to the address if it has a login; answer the same either way.
 
         A login whose invitation is not accepted yet gets a fresh welcome link instead. The
-        per-payer email limit applies as it does for staff, silently.
+        portal's own per-payer limit applies, silently: requests that anyone can make never
+        spend the staff's budget, so they cannot stop a reset that staff send.
 
         Returns:
             :data:`RESET_REQUESTED`, whatever happened.
@@ -171,16 +176,18 @@ class PortalAccounts(PortalPart):
                     now,
                     PORTAL_ACTOR,
                     "portal.reset_requested",
-                    f"Password reset asked for {one_line(email, 80)!r}, which has no login",
+                    f"Password reset asked for {one_line(key, 80)!r}, which has no login",
                 )
-            elif email_budget(session, settings, payer.id, now).next_allowed_at:
+            elif (
+                budget := email_budget(session, settings, payer.id, now, self_service=True)
+            ).next_allowed_at:
                 audit.record_for_login(
                     session,
                     now,
                     PORTAL_ACTOR,
                     "portal.reset_limited",
-                    f"Password reset asked for {login.email_key}: not sent, the email limit "
-                    f"({settings.email_limit_count} in {settings.email_limit_minutes} min) "
+                    f"Password reset asked for {login.email_key}: not sent, the limit of "
+                    f"portal requests ({budget.limit} in {budget.window_minutes} min) "
                     "is reached",
                     login.id,
                 )

@@ -175,19 +175,35 @@ class AccessService:
     ) -> EmailQueued:
         """Inside a payer update: revoke the login of the old address and invite the new one.
 
+        The old address is told, in the same transaction: a staff member who owns the new
+        address gets the welcome link, so the payer must hear of it where they can still read
+        it. The notice holds no link, does not count against the email limit, and nothing
+        done to the payer afterwards (delete, another move) cancels it.
+
         ``payer`` already holds the new email; the caller owns the transaction.
         """
         require(session, actor, Permission.GRANT_ACCESS)
         require(session, actor, Permission.DELETE_LOGIN)
         detached = self._detach(session, payer, now, "Cancelled: the payer's email changed.")
         check_budget(session, self.ctx.settings, payer.id, now, confirmed=True)
+        self._queue(
+            session,
+            actor,
+            payer,
+            EmailKind.LOGIN_MOVED,
+            now,
+            to_address=detached.email,
+            changed_at=now,
+            login_kept=not detached.login_removed,
+        )
         queued = self._attach_or_invite(session, actor, payer, now, audit_it=False)
         audit.record(
             session,
             now,
             actor,
             "access.move",
-            f"Moved the login from {detached.email} to {payer.email}",
+            f"Moved the login from {detached.email} to {payer.email}; "
+            f"a notice went to {detached.email}",
             payer.id,
         )
         return queued
@@ -274,9 +290,20 @@ class AccessService:
         payer: Payer,
         kind: EmailKind,
         now: datetime,
+        *,
+        to_address: str | None = None,
         **values: object,
     ) -> EmailQueued:
-        return queue_email(session, self.ctx.settings, payer, kind, now, actor.username, **values)
+        return queue_email(
+            session,
+            self.ctx.settings,
+            payer,
+            kind,
+            now,
+            actor.username,
+            to_address=to_address,
+            **values,
+        )
 
 
 def _set_login(session: Session, payer: Payer, login_id: int | None) -> None:

@@ -1,4 +1,5 @@
-"""The outbox as staff see it on the Mail screen: list, and retry a failed email."""
+"""The outbox as staff see it on the Mail screen: list, and retry a failed email (with a fresh
+link for a welcome or reset, refused when its login is gone)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,27 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from clientpay_tui.db.models import EmailKind, EmailStatus, OutboxEmail
+from clientpay_tui.db.models import (
+    EmailKind,
+    EmailStatus,
+    LoginStatus,
+    OutboxEmail,
+    Payer,
+    PortalLogin,
+    TokenPurpose,
+)
 from clientpay_tui.errors import AccessStateError, NotFound
 from clientpay_tui.services import audit
+from clientpay_tui.services.access_emails import check_budget, issue_link, recompose
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
+
+LINK_KINDS = {EmailKind.WELCOME: TokenPurpose.WELCOME, EmailKind.RESET: TokenPurpose.RESET}
+"""Emails that carry a single-use link, and its purpose."""
+LOGIN_KINDS = (EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)
+"""Emails about a login as it is: they may go again only while it is still the payer's, at
+the same address. (A password-changed notice tells of the past and may always go.)"""
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,18 @@ class OutboxService:
             return {status: found.get(status, 0) for status in EmailStatus}
 
     def retry(self, actor: Actor, email_id: int) -> OutboxRow:
-        """Queue a failed email again, due now. Emails cancelled with their login cannot be."""
+        """Queue a failed email again, due now, with a fresh count of attempts.
+
+        A welcome or reset email is written again with a fresh link (the login's older links
+        of that purpose are revoked: the one it held may have expired long ago) and counts
+        against the staff's email limit like any other send.
+
+        Raises:
+            AccessStateError: with the reason, when the email's login was deleted or moved to
+                another address, a welcome's invitation was accepted meanwhile, or the email
+                was cancelled with its login. Nothing is changed.
+            RateLimited: the payer had too many welcome or reset emails from staff lately.
+        """
         now = self.ctx.clock()
         with self.ctx.db.write() as session:
             require(session, actor, Permission.SEND_RESET)
@@ -70,23 +98,77 @@ class OutboxService:
                 raise AccessStateError(
                     f"Only failed emails can be retried; this one is {email.status.value}."
                 )
-            if email.body_text is None:
-                raise AccessStateError(
-                    "This email was cancelled and its link no longer works; "
-                    "send a new one from the payer."
-                )
+            renewed = self._renew(session, actor, email, now)
             email.status = EmailStatus.QUEUED
             email.next_attempt_at = now
+            email.attempts = 0
             audit.record(
                 session,
                 now,
                 actor,
                 "email.retry",
-                f"Queued the {email.kind.value} email to {email.to_address} again",
+                f"Queued the {email.kind.value} email to {email.to_address} again{renewed}",
                 email.payer_id,
             )
             session.flush()
             return _row(email)
+
+    def _renew(self, session: Session, actor: Actor, email: OutboxEmail, now: datetime) -> str:
+        """Check that ``email`` may go again; give a welcome or reset a fresh link.
+
+        Returns:
+            What the audit summary adds (which new link), or nothing.
+        """
+        about = _payer_and_login(session, email) if email.kind in LOGIN_KINDS else None
+        if email.body_text is None:
+            raise AccessStateError(
+                "This email was cancelled and its link no longer works; "
+                "send a new one from the payer."
+            )
+        purpose = LINK_KINDS.get(email.kind)
+        if purpose is None or about is None:
+            return ""
+        payer, login = about
+        _check_link_state(email, login)
+        settings = self.ctx.settings
+        check_budget(session, settings, payer.id, now, confirmed=True)
+        recompose(email, settings, payer, now, **issue_link(session, settings, login, purpose, now))
+        email.requested_by = actor.username
+        return f" with a new {purpose.value} link"
+
+
+def _payer_and_login(session: Session, email: OutboxEmail) -> tuple[Payer, PortalLogin]:
+    """The payer and the login an access email was about, or why it can no longer go."""
+    payer = session.get(Payer, email.payer_id, with_for_update=True) if email.payer_id else None
+    if payer is None:
+        raise AccessStateError("The payer this email was for was deleted; it cannot be retried.")
+    login = (
+        session.get(PortalLogin, payer.login_id, with_for_update=True) if payer.login_id else None
+    )
+    if login is None:
+        raise AccessStateError(
+            f"The login of {email.to_address} was deleted, so this email cannot be retried; "
+            "switch Login Access on to invite the payer again."
+        )
+    if login.email_key != email.to_address.casefold():
+        raise AccessStateError(
+            f"The login moved from {email.to_address} to {login.email_key}, so this email "
+            "cannot be retried; send a new one from the payer."
+        )
+    return payer, login
+
+
+def _check_link_state(email: OutboxEmail, login: PortalLogin) -> None:
+    if email.kind == EmailKind.WELCOME and login.status != LoginStatus.INVITED:
+        raise AccessStateError(
+            f"{email.to_address} has set a password since this welcome email failed; "
+            "send a password reset from the payer instead."
+        )
+    if email.kind == EmailKind.RESET and login.status == LoginStatus.INVITED:
+        raise AccessStateError(
+            f"{email.to_address} has not accepted the invitation yet; "
+            "re-send the welcome email from the payer instead."
+        )
 
 
 def _row(email: OutboxEmail) -> OutboxRow:

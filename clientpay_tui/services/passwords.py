@@ -105,7 +105,8 @@ def check_password_policy(password: str, *, avoid: Iterable[str | None] = ()) ->
     Args:
         password: the new password, exactly as typed (spaces count; nothing is stripped).
         avoid: values the password must not be, such as the account's email address or user
-            name; an email's part before the ``@`` is refused too.
+            name; an email's part before the ``@`` is refused too, and so is each of them with
+            only digits, spaces or symbols added or changed (the same letters in order).
     """
     if len(password) < MIN_LENGTH:
         raise ValidationFailed(f"Password must be at least {MIN_LENGTH} characters.")
@@ -120,9 +121,16 @@ def check_password_policy(password: str, *, avoid: Iterable[str | None] = ()) ->
             "This password is among the most common ones and easy to guess; choose another."
         )
     folded = password.strip().casefold()
+    letters = _letters(folded)
     for value in avoid:
         if not value:
             continue
         words = {value.strip().casefold(), value.partition("@")[0].strip().casefold()}
-        if folded in words:
+        # The name with only digits, spaces or symbols changed or added (Alice2026!) is the
+        # first thing a guesser tries after the name itself.
+        if folded in words or (letters and letters in {_letters(word) for word in words}):
             raise ValidationFailed("Password must not be your email address or user name.")
+
+
+def _letters(value: str) -> str:
+    return "".join(char for char in value if char.isalpha())

@@ -42,12 +42,21 @@ def parse_role(value: str) -> Role:
         raise ValidationFailed(f"unknown role {value!r}: use one of {roles}") from None
 
 
+RESERVED_USERNAMES = frozenset({"portal", "unknown"})
+"""Actor names the audit log and the outbox use for what is not a staff member's doing."""
+UNKNOWN_USER = "Sign-in refused: an unknown user name"
+"""The audit entry for a sign-in with a user name that has no account. What was typed is not
+logged: it may be a password typed in the wrong box, and agents read the audit log."""
+
+
 def check_username(value: str) -> str:
     name = value.strip().lower()
     if not _USERNAME.match(name):
         raise ValidationFailed(
             f"invalid username {value!r}: 2-64 characters, lower-case letters, digits, . _ -"
         )
+    if name in RESERVED_USERNAMES:
+        raise ValidationFailed(f"the username {name!r} is reserved for the audit log")
     return name
 
 
@@ -57,7 +66,7 @@ class StaffService:
 
     def add(self, actor: Actor, username: str, role: Role, password: str) -> StaffInfo:
         name = check_username(username)
-        passwords.check_password_policy(password)
+        passwords.check_password_policy(password, avoid=[name])
         password_hash = passwords.hash_password(password)  # slow: before the transaction
         now = self.ctx.clock()
         try:
@@ -132,9 +141,7 @@ class StaffService:
                 select(Staff).where(Staff.username == name).with_for_update()
             ).first()
             if staff is None:
-                audit.record(
-                    session, now, "unknown", "staff.sign_in_failed", f"Unknown user {name!r}"
-                )
+                audit.record(session, now, "unknown", "staff.sign_in_failed", UNKNOWN_USER)
             elif lockout.is_locked(staff, now):
                 assert staff.locked_until is not None
                 error = AccountLocked(staff.locked_until)

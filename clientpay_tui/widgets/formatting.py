@@ -17,6 +17,7 @@ EMAIL_KINDS = {
     "reset": "Password reset",
     "access_added": "Access notice",
     "password_changed": "Password changed",
+    "login_moved": "Login moved notice",
 }
 
 

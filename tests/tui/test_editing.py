@@ -73,6 +73,7 @@ async def test_changing_the_email_of_a_payer_with_a_login_offers_to_move_it(
         offer = await dialog(app, pilot)
         assert "ada@example.com" in dialog_text(offer)
         assert "ada@newmail.example" in dialog_text(offer)
+        assert "ada@example.com is told" in " ".join(dialog_text(offer).split())
         assert offer.focused.id == "cancel"
         await pilot.press("n")  # not now: nothing saved, the edit stays
         await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
@@ -83,11 +84,13 @@ async def test_changing_the_email_of_a_payer_with_a_login_offers_to_move_it(
         await pilot.press("y")
         await until(pilot, lambda: screen.detail.email == "ada@newmail.example")
         assert any("login moved to ada@newmail.example" in t for t in toasts(app))
+        assert any("ada@example.com is told" in t for t in toasts(app))
     login = login_of(services, payer)
     assert login is not None and login.email_key == "ada@newmail.example"
     assert kinds(emails_to(services, "ada@newmail.example")) == [EmailKind.WELCOME]
-    [old] = emails_to(services, "ada@example.com")
+    old, notice = emails_to(services, "ada@example.com")
     assert old.status == EmailStatus.FAILED  # the unsent old invitation was cancelled
+    assert (notice.kind, notice.status) == (EmailKind.LOGIN_MOVED, EmailStatus.QUEUED)
 
 
 async def test_leaving_with_unsaved_edits_asks_first(make_app, staff, services, add_payer):

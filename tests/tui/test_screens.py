@@ -148,7 +148,12 @@ async def test_mail_screen_lists_the_outbox_and_retries_a_failed_email(
         assert "ada@example.com" in text and "failed" in text
         assert "550 5.1.1 [mailbox] unavailable" in text
         await pilot.press("r")
-        await until(pilot, lambda: "Queued the email to ada@example.com again." in toasts(app))
+        await until(
+            pilot,
+            lambda: (
+                "Queued the welcome email to ada@example.com again, with a new link." in toasts(app)
+            ),
+        )
     [email] = emails_to(services, "ada@example.com")
     assert email.status == EmailStatus.QUEUED
 

@@ -376,8 +376,9 @@ def test_moving_the_login_revokes_the_old_and_invites_the_new(services, admin, d
         login = session.get(PortalLogin, session.get(Payer, payer_id).login_id)
         assert login.email_key == "ada@new.example.com"
         assert session.scalar(select(func.count()).select_from(AccessToken)) == 1
-    old_welcome, new_welcome = _emails(db)
+    old_welcome, notice, new_welcome = _emails(db)
     assert old_welcome.status == EmailStatus.FAILED  # it was still queued: cancelled
+    assert (notice.kind, notice.to_address) == (EmailKind.LOGIN_MOVED, "ada@example.com")
     assert (new_welcome.kind, new_welcome.to_address) == (EmailKind.WELCOME, "ada@new.example.com")
     assert _actions(db, payer_id)[-2:] == ["access.move", "payer.update"]
 

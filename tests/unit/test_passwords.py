@@ -77,6 +77,15 @@ def test_the_account_name_is_refused():
 
 
 @pytest.mark.parametrize(
+    "password", ["margaret.h", "Margaret.H", "MARGARET-H99", "margaret_h 2026!"]
+)
+def test_the_user_name_with_only_digits_or_symbols_added_is_refused(password):
+    with pytest.raises(ValidationFailed, match="email address or user name"):
+        passwords.check_password_policy(password, avoid=["margaret.h"])
+    passwords.check_password_policy("margaret's garden gate", avoid=["margaret.h"])
+
+
+@pytest.mark.parametrize(
     "attempt", ["", "wrong", "\ud800\udfff" * 3, "x" * 1_000_000, "good password\x00"]
 )
 def test_verification_never_raises_and_never_matches_a_wrong_password(attempt):
@@ -89,6 +98,28 @@ def test_verification_never_raises_and_never_matches_a_wrong_password(attempt):
 def test_staff_accounts_share_the_policy(services, admin):
     with pytest.raises(ValidationFailed, match="most common"):
         services.staff.add(admin, "dave", Role.AGENT, "Password123")
+
+
+@pytest.mark.parametrize("password", ["hamilton.m", "Hamilton.M", "HAMILTON.M2026"])
+def test_a_staff_password_equal_to_the_user_name_is_refused(services, admin, password):
+    with pytest.raises(ValidationFailed, match="user name") as refused:
+        services.staff.add(admin, "hamilton.m", Role.STAFF, password)
+    assert "\n" not in str(refused.value)
+    assert services.staff.list(admin) == []
+
+
+def test_the_staff_command_refuses_its_user_name_as_password_in_one_line(
+    database_url, monkeypatch, capsys
+):
+    import io
+
+    monkeypatch.setenv("CLIENTPAY_DATABASE_URL", database_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("Grace.Hopper\n"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["staff", "add", "grace.hopper", "--role", "agent", "--password-stdin"])
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "user name" in err
 
 
 def test_the_staff_command_refuses_a_common_password_in_one_line(database_url, monkeypatch, capsys):

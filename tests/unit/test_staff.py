@@ -184,6 +184,24 @@ def test_refused_sign_ins_are_audited(services, admin, db):
     with pytest.raises(AuthenticationFailed):
         services.staff.sign_in("alice", PASSWORD)
     assert _audit(db)[-2:] == [
-        ("unknown", "staff.sign_in_failed", "Unknown user 'mallory'"),
+        ("unknown", "staff.sign_in_failed", "Sign-in refused: an unknown user name"),
         ("alice", "staff.sign_in_failed", "Account disabled"),
     ]
+
+
+@pytest.mark.parametrize("typed", ["mallory", "hunter2 secret", "Tr0ub4dor&3", "alice2"])
+def test_what_is_typed_as_an_unknown_user_name_is_not_logged(services, admin, db, typed):
+    """It may be a password typed in the wrong box, and agents read the audit log."""
+    services.staff.add(admin, "alice", Role.STAFF, PASSWORD)
+    with pytest.raises(AuthenticationFailed):
+        services.staff.sign_in(typed, PASSWORD)
+    with db.read() as session:
+        logged = [(e.actor, e.summary) for e in session.scalars(select(AuditEvent))]
+    assert ("unknown", "Sign-in refused: an unknown user name") in logged
+    assert not any(typed.casefold() in f"{a} {s}".casefold() for a, s in logged)
+
+
+@pytest.mark.parametrize("name", ["portal", "unknown", "Portal"])
+def test_the_audit_logs_own_actor_names_are_not_staff_user_names(services, admin, name):
+    with pytest.raises(ValidationFailed, match="reserved"):
+        services.staff.add(admin, name, Role.STAFF, PASSWORD)

@@ -11,7 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from clientpay_tui.db.models import EmailKind, OutboxEmail, PortalLogin, Role
+from clientpay_tui.db.models import AuditEvent, EmailKind, OutboxEmail, PortalLogin, Role
 from clientpay_tui.errors import (
     AccessStateError,
     AuthenticationFailed,
@@ -19,7 +19,13 @@ from clientpay_tui.errors import (
     ValidationFailed,
 )
 from clientpay_tui.portal import RESET_REQUESTED, Portal
+from clientpay_tui.portal.common import PORTAL_ACTOR
 from clientpay_tui.services import passwords
+from clientpay_tui.services.access_emails import (
+    SELF_SERVICE,
+    SELF_SERVICE_LIMIT,
+    SELF_SERVICE_MINUTES,
+)
 from clientpay_tui.services.payers import AccessStatus, PayerForm
 
 from .conftest import GOOD_PASSWORD, audit_actions, latest_link
@@ -239,15 +245,59 @@ def test_request_reset_answers_the_same_for_every_address(services, portal, acti
         portal.accounts.request_reset("not an address")
 
 
-def test_request_reset_respects_the_email_limit_silently(services, portal, active, clock):
-    payer = active()
+def _resets(services) -> int:
+    with services.db.read() as session:
+        return int(session.scalar(select(func.count()).where(OutboxEmail.kind == EmailKind.RESET)))
+
+
+def test_request_reset_respects_its_own_email_limit_silently(services, portal, active, clock):
+    payer = active()  # the staff's welcome email does not count against the portal's limit
     for _ in range(10):
         clock.advance(seconds=61)
         assert portal.accounts.request_reset(payer.email) == RESET_REQUESTED
+    assert _resets(services) == SELF_SERVICE_LIMIT
+    assert audit_actions(services, payer.payer_id).count("portal.reset_limited") == 7
+
+    clock.advance(minutes=SELF_SERVICE_MINUTES - 10 + 1)  # the first request left the window
+    portal.accounts.request_reset(payer.email)
+    assert _resets(services) == SELF_SERVICE_LIMIT + 1
+
+
+def test_strangers_asking_for_resets_never_block_the_staffs_reset(
+    services, portal, active, admin, clock
+):
+    payer = active()
+    for _ in range(20):  # someone who knows the address, all afternoon
+        clock.advance(seconds=61)
+        portal.accounts.request_reset(payer.email)
+    clock.advance(seconds=61)
+
+    budget = services.access.budget(admin, payer.payer_id)
+    assert (budget.sent_in_window, budget.next_allowed_at) == (1, None)  # the staff's welcome
+    queued = services.access.send_reset(admin, payer.payer_id)
+
+    assert queued.kind == EmailKind.RESET
     with services.db.read() as session:
-        resets = session.scalar(select(func.count()).where(OutboxEmail.kind == EmailKind.RESET))
-    assert resets == 4  # the welcome email counts too: 5 in 30 minutes
-    assert audit_actions(services, payer.payer_id).count("portal.reset_limited") == 6
+        requested_by = session.get(OutboxEmail, queued.email_id).requested_by
+    assert requested_by == admin.username
+
+
+def test_staff_sends_do_not_spend_the_payers_own_requests(services, portal, active, admin, clock):
+    payer = active()
+    for _ in range(4):  # with the welcome email, the staff's limit of 5 is reached
+        clock.advance(seconds=61)
+        services.access.send_reset(admin, payer.payer_id)
+    clock.advance(seconds=61)
+    before = _resets(services)
+
+    portal.accounts.request_reset(payer.email)
+
+    assert _resets(services) == before + 1
+    assert audit_actions(services, payer.payer_id)[-1] == "portal.reset_requested"
+
+
+def test_the_self_service_requester_is_the_portals_actor():
+    assert SELF_SERVICE == PORTAL_ACTOR
 
 
 def _timed(samples: list[float], call, *args) -> None:
@@ -286,5 +336,30 @@ def test_refused_staff_sign_ins_stay_in_the_audit_log(services, admin):
     summaries = [(e.actor, e.action, e.summary) for e in services.audit.recent(admin)[:2]]
     assert summaries == [
         ("frank", "staff.sign_in_failed", "Account disabled"),
-        ("unknown", "staff.sign_in_failed", "Unknown user 'nobody'"),
+        ("unknown", "staff.sign_in_failed", "Sign-in refused: an unknown user name"),
+    ]
+
+
+def _portal_summaries(services) -> list[str]:
+    with services.db.read() as session:
+        return list(session.scalars(select(AuditEvent.summary).order_by(AuditEvent.id)))
+
+
+@pytest.mark.parametrize("typed", ["violet tundra anvil", "Tr0ub4dor&3", "ada@", "@example.com"])
+def test_a_sign_in_identifier_that_is_not_an_address_is_not_logged(services, portal, typed):
+    """It may be a password typed in the wrong box, and agents read the audit log."""
+    with pytest.raises(AuthenticationFailed):
+        portal.accounts.authenticate(typed, "whatever else")
+    summaries = _portal_summaries(services)
+    assert summaries == ["Portal sign-in refused: what was typed is not an email address"]
+    assert typed not in summaries[0]
+
+
+def test_an_unknown_address_is_logged_in_its_normal_form(services, portal):
+    with pytest.raises(AuthenticationFailed):
+        portal.accounts.authenticate("  Nobody@Example.COM ", "whatever else")
+    portal.accounts.request_reset(" Someone@Example.com\t")
+    assert _portal_summaries(services) == [
+        "Portal sign-in refused: no login for 'nobody@example.com'",
+        "Password reset asked for 'someone@example.com', which has no login",
     ]
