@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -540,6 +541,52 @@ def test_installed_script_errors_without_traceback(tmp_path, args, env, expected
     env = {"CLIENTPAY_DATABASE_URL": f"sqlite:///{tmp_path / 'cp.db'}", **env}
     done = _script(*args, env=env, stdin="long enough pw\n")
     _one_error_line(done.returncode, done.stderr, expected)
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("args", [[], ["demo"], ["demo", "--fresh"]])
+def test_the_app_refuses_to_start_without_a_terminal(tmp_path, args):
+    # It used to start anyway and read end-of-file forever, a core busy and the database open.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLIENTPAY_", "XDG_DATA"))}
+    env.update(
+        CLIENTPAY_DATABASE_URL=f"sqlite:///{tmp_path / 'cp.db'}",
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    done = subprocess.run(
+        [str(SCRIPT), *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
+    _one_error_line(
+        done.returncode, done.stderr, "the app needs a terminal and its standard input is not one"
+    )
+    assert done.stdout == ""
+    assert not (tmp_path / "cp.db").exists() and not (tmp_path / "data").exists()
+
+
+def test_the_app_refuses_to_start_when_its_output_is_not_a_terminal(tmp_path):
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run(
+            [str(SCRIPT)],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "CLIENTPAY_DATABASE_URL": f"sqlite:///{tmp_path / 'cp.db'}"},
+            timeout=30,
+            check=False,
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    _one_error_line(
+        done.returncode, done.stderr, "the app needs a terminal and its standard output is not one"
+    )
     assert done.stdout == ""
 
 
