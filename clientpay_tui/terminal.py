@@ -44,7 +44,7 @@ class HangUpWatcher:
     it, so it never competes with the app for the keys typed.
     """
 
-    def __init__(self, fd: int, on_hang_up: Callable[[], None]) -> None:
+    def __init__(self, fd: int, on_hang_up: Callable[[], object]) -> None:
         self.fd = fd
         self.on_hang_up = on_hang_up
         self._stop = threading.Event()

@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import Payer
@@ -203,7 +204,9 @@ class ImportService:
             ]
             if fresh:
                 # The table, not the mapped class: one executemany, not a statement per row.
-                session.execute(insert(Payer.__table__), [row.values(now) for row in fresh])
+                session.execute(
+                    insert(cast(Table, Payer.__table__)), [row.values(now) for row in fresh]
+                )
         report.imported += len(fresh)
         report.already_there += len(batch) - len(fresh)
 
