@@ -374,8 +374,9 @@ def _payers_file(path, rows: int) -> None:
 
 
 def test_a_large_payers_file_imports_in_bounded_memory(database_url, tmp_path):
-    # 20,000 rows took 165 MiB when the file and every payer were held at once (843 MiB at
-    # 200,000); streamed, checked and written in batches the process stays near its imports.
+    # 20,000 rows took 153 MiB when the file and every payer were held at once (841 MiB at
+    # 200,000); streamed, checked and written in batches the process stays near its imports
+    # (about 80 MiB; 112 MiB seen once on a loaded machine).
     path = tmp_path / "many.csv"
     _payers_file(path, 20_000)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTPAY_")}
@@ -390,7 +391,7 @@ def test_a_large_payers_file_imports_in_bounded_memory(database_url, tmp_path):
     )
     assert (done.returncode, done.stdout) == (0, "imported 20000 payers\n"), done.stderr
     peak_mib = int(done.stderr.split("maxrss_kib=")[1]) / 1024
-    assert peak_mib < 110, f"peak RSS {peak_mib:.0f} MiB"
+    assert peak_mib < 125, f"peak RSS {peak_mib:.0f} MiB"
 
 
 def test_a_large_file_is_written_in_short_transactions(services, admin, db, tmp_path, monkeypatch):
