@@ -8,6 +8,7 @@ import of any size costs memory only for what is needed to find duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import pickle
@@ -45,7 +46,10 @@ class Spool(Generic[T]):
 
     def __init__(self, batch: int) -> None:
         self.batch = batch
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__
+        try:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by __exit__
+        except OSError as error:
+            raise _spool_failed(error) from None
         self._pending: list[T] = []
 
     def add(self, item: T) -> None:
@@ -55,12 +59,18 @@ class Spool(Generic[T]):
 
     def _flush(self) -> None:
         if self._pending:
-            pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            except OSError as error:  # the temporary directory is full
+                raise _spool_failed(error) from None
             self._pending = []
 
     def batches(self) -> Iterator[list[T]]:
         self._flush()
-        self._file.seek(0)
+        try:
+            self._file.seek(0)  # writes what is still buffered
+        except OSError as error:
+            raise _spool_failed(error) from None
         while True:
             try:
                 yield pickle.load(self._file)  # noqa: S301 - our own temporary file
@@ -76,7 +86,16 @@ class Spool(Generic[T]):
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._file.close()
+        # What could not be written (a full disk) is not needed any more.
+        with contextlib.suppress(OSError):
+            self._file.close()
+
+
+def _spool_failed(error: OSError) -> ImportFailed:
+    return ImportFailed(
+        f"cannot keep the checked rows in a temporary file ({tempfile.gettempdir()}): "
+        f"{error.strerror or error}; nothing imported"
+    )
 
 
 def digest(*parts: str) -> bytes:

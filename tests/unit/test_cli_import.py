@@ -407,3 +407,19 @@ def test_a_large_file_is_written_in_short_transactions(services, admin, db, tmp_
     # Ten batches and the audit entry: each transaction holds the write lock for 100 rows.
     assert len(commits) == 11
     assert _count(db, Payer) == 1_000
+
+
+@pytest.mark.parametrize("rows", [3, 3_000])
+def test_a_full_temporary_directory_is_one_line_and_nothing_is_imported(run, db, monkeypatch, rows):
+    from clientpay_tui.services import csv_files
+
+    # /dev/full: every write fails with "No space left on device", as in a full /tmp.
+    full = lambda: open("/dev/full", "w+b")  # noqa: E731, SIM115 - the spool closes it
+    monkeypatch.setattr(csv_files.tempfile, "TemporaryFile", full)
+    content = "name,email\n" + "".join(f"P {n},p{n}@example.com\n" for n in range(rows))
+    code, out, err = run("payers", content)
+    assert (code, out) == (1, "")
+    [line] = err.splitlines()
+    assert line.startswith("clientpay-tui: error: cannot keep the checked rows in a temporary")
+    assert line.endswith("No space left on device; nothing imported")
+    assert _count(db, Payer) == 0
