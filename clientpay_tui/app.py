@@ -13,6 +13,7 @@ import asyncio
 import importlib
 import os
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,6 +38,7 @@ from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.help import HelpScreen
 from clientpay_tui.screens.sign_in import SignInScreen
 from clientpay_tui.styles import stylesheet
+from clientpay_tui.terminal import HangUpWatcher
 from clientpay_tui.text import printable
 from clientpay_tui.themes import DARK, LIGHT
 
@@ -92,7 +94,8 @@ class ClientPayApp(App[None]):
             with return code 1 and is kept in :attr:`startup_error` for the command line.
         actor: skip the sign-in screen (demo mode signs in as the demo admin).
         captured_mail: demo mode: lists what the local capture server received.
-        handle_sighup: end the app cleanly when the terminal (an SSH session) goes away.
+        handle_sighup: end the app cleanly when the terminal (an SSH session) goes away: on
+            SIGHUP, and when its input hangs up without one.
     """
 
     CSS_PATH = stylesheet("app.tcss")
@@ -135,6 +138,8 @@ class ClientPayApp(App[None]):
         self.session: StaffSession | None = None
         self._services_ready = asyncio.Event()
         self._previous_sighup: Any = signal.SIG_DFL
+        self._hang_up_watcher: HangUpWatcher | None = None
+        self._terminal_is_gone = False
         self.title = f"ClientPay · {printable(self.firm_name)}"
         self.register_theme(DARK)
         self.register_theme(LIGHT)
@@ -147,6 +152,7 @@ class ClientPayApp(App[None]):
             # A plain handler, not loop.add_signal_handler: it must run before Textual's
             # SIGCONT handler, which the kernel triggers together with SIGHUP (see _hang_up).
             self._previous_sighup = signal.signal(signal.SIGHUP, self._hang_up)
+            self._watch_terminal()
         if self.services is not None:
             self._start(Opened(self.services, self.mailer))
         else:
@@ -199,8 +205,26 @@ class ClientPayApp(App[None]):
     def on_unmount(self) -> None:
         if self.handle_sighup:
             signal.signal(signal.SIGHUP, self._previous_sighup)
+        if self._hang_up_watcher is not None:
+            self._hang_up_watcher.stop()
+
+    def _watch_terminal(self) -> None:
+        """End the app when its terminal's input hangs up, SIGHUP or not (Textual would
+        otherwise read end-of-file in a loop forever)."""
+        stdin = sys.__stdin__
+        if self.is_headless or stdin is None or not stdin.isatty():
+            return
+        loop = asyncio.get_running_loop()
+        self._hang_up_watcher = HangUpWatcher(
+            stdin.fileno(), lambda: loop.call_soon_threadsafe(self._terminal_gone)
+        )
+        self._hang_up_watcher.start()
 
     def _hang_up(self, _signum: int, _frame: object) -> None:
+        """SIGHUP: the terminal went away (a dropped SSH connection)."""
+        self._terminal_gone()
+
+    def _terminal_gone(self) -> None:
         """The terminal went away (a dropped SSH connection): end cleanly, now.
 
         A hang-up brings SIGCONT too, and Textual's SIGCONT handler would re-enter
@@ -209,6 +233,9 @@ class ClientPayApp(App[None]):
         Output then goes to /dev/null so that restoring the terminal cannot block or fail.
         There is nobody left to ask about unsaved edits.
         """
+        if self._terminal_is_gone:
+            return
+        self._terminal_is_gone = True
         signal.signal(signal.SIGCONT, signal.SIG_IGN)
         devnull = os.open(os.devnull, os.O_WRONLY)
         for fd in (1, 2):

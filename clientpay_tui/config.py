@@ -6,8 +6,12 @@ file at all: the database is an SQLite file in the user data directory.
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import stat
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -24,6 +28,12 @@ from clientpay_tui.early_settings import (
     default_config_file,
 )
 from clientpay_tui.errors import ConfigError
+
+MINUTES_PER_WEEK = 7 * 24 * 60
+DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+"""The backends and drivers the app is built and tested for (``postgresql://`` means psycopg
+in SQLAlchemy 2.1)."""
+LOOPBACK_HOSTS = ("localhost", "::1")
 
 
 def default_database_url() -> str:
@@ -45,47 +55,52 @@ class Settings(BaseSettings):
     """``starttls`` upgrades a plain connection, ``tls`` connects with TLS, ``none`` neither."""
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_timeout: float = Field(default=10.0, gt=0)
-    """Seconds allowed for each socket operation with the mail server."""
+    smtp_timeout: float = Field(default=10.0, gt=0, le=600, allow_inf_nan=False)
+    """Seconds allowed for each socket operation with the mail server (at most 10 minutes)."""
     smtp_ca_file: Path | None = None
     """PEM file of extra CA certificates to trust for the mail server's TLS certificate (a
     firm's own CA, or a self-signed relay); the system's trusted CAs stay trusted."""
     mail_from: str = "ClientPay <no-reply@localhost>"
     portal_url: str = "https://portal.example.com"
-    """Base of the payer portal; links are ``{portal_url}/welcome?token=…``."""
+    """Base of the payer portal; links are ``{portal_url}/welcome?token=…``. An absolute
+    ``https://`` URL (``http://`` only on a loopback host), without query or fragment."""
     firm_name: str = DEFAULT_FIRM_NAME
 
-    welcome_token_days: float = Field(default=7, gt=0)
-    """How long a welcome (invitation) link stays valid."""
-    reset_token_hours: float = Field(default=1, gt=0)
-    """How long a password-reset link stays valid."""
-    resend_confirm_seconds: int = Field(default=60, ge=0)
-    """A second email to one payer within this window asks again before it goes."""
-    email_limit_count: int = Field(default=5, ge=1)
+    welcome_token_days: float = Field(default=7, gt=0, le=90, allow_inf_nan=False)
+    """How long a welcome (invitation) link stays valid (at most 90 days)."""
+    reset_token_hours: float = Field(default=1, gt=0, le=72, allow_inf_nan=False)
+    """How long a password-reset link stays valid (at most 72 hours)."""
+    resend_confirm_seconds: int = Field(default=60, ge=0, le=86_400)
+    """A second email to one payer within this window asks again before it goes (at most a
+    day)."""
+    email_limit_count: int = Field(default=5, ge=1, le=1000)
     """At most this many welcome or reset emails to one payer …"""
-    email_limit_minutes: int = Field(default=30, ge=1)
-    """… within this many minutes."""
-    lockout_attempts: int = Field(default=5, ge=1)
+    email_limit_minutes: int = Field(default=30, ge=1, le=MINUTES_PER_WEEK)
+    """… within this many minutes (at most a week)."""
+    lockout_attempts: int = Field(default=5, ge=1, le=1000)
     """Failed sign-ins within ``lockout_window_minutes`` that lock an account."""
-    lockout_window_minutes: int = Field(default=15, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
-    """How long a locked account stays locked."""
+    lockout_window_minutes: int = Field(default=15, ge=1, le=MINUTES_PER_WEEK)
+    lockout_minutes: int = Field(default=15, ge=1, le=MINUTES_PER_WEEK)
+    """How long a locked account stays locked (at most a week; staff can unlock sooner)."""
 
     mouse: bool = True
     """Capture the mouse. Turn off so that text can be selected in the terminal over SSH."""
 
     @field_validator("portal_url")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// or http://")
-        return value.rstrip("/")
+    def _portal_url(cls, value: str) -> str:
+        return check_portal_url(value)
 
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        scheme, separator, _rest = value.partition("://")
+        if not separator or scheme.lower() not in DATABASE_SCHEMES:
+            shown = scheme[:40] if separator else value[:40]
+            raise ValueError(
+                f"must be a sqlite:///PATH or postgresql+psycopg://… URL, not {shown!r} "
+                "(PostgreSQL only through psycopg)"
+            )
         return value
 
     @classmethod
@@ -104,6 +119,39 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+def check_portal_url(value: str) -> str:
+    """The portal's base URL without its trailing slash, or ``ValueError`` saying what is wrong:
+    absolute http(s) with a host, no query or fragment, https unless the host is loopback."""
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise ValueError("must not contain spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ValueError("is not a valid URL") from None
+    if parts.scheme.lower() not in ("https", "http"):
+        raise ValueError("must start with https:// or http://")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ValueError("must name a host, as in https://portal.example.com")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not hold a user name or password")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ValueError("must not have a query (?…) or fragment (#…): links add their own")
+    if parts.scheme.lower() == "http" and not _is_loopback(host):
+        raise ValueError("must use https:// (http:// only for localhost or 127.0.0.1)")
+    return value.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Read the settings, turning any invalid value into one clear :class:`ConfigError`.
 
@@ -112,9 +160,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         **overrides: values that win over every source (used by ``demo`` and tests).
     """
     path = config_file if config_file is not None else default_config_file()
-    if config_file is not None and not path.is_file():
+    if config_file is not None and not path.exists():
         raise ConfigError(f"config file not found: {path}")
-    toml_file = path if path.is_file() else None
+    toml_file = _readable_file(path)
 
     class _Settings(Settings):
         model_config = SettingsConfigDict(
@@ -130,3 +178,20 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(f"invalid setting {name} ({env}): {first['msg']}") from None
     except ValueError as exc:  # a TOML file that does not parse
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except OSError as exc:  # changed since _readable_file looked at it
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+
+
+def _readable_file(path: Path) -> Path | None:
+    """``path`` if it is a file that can be read, ``None`` if there is nothing there; a
+    :class:`ConfigError` for anything else (a directory, a FIFO, no permission, a read error),
+    rather than silently running on the defaults."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ConfigError(f"cannot read config file {path}: not a regular file")
+        path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    return path

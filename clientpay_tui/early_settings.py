@@ -11,6 +11,7 @@ its one-line error, whatever was read here.
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,8 @@ def read_early_settings(config_file: Path | None = None) -> EarlySettings:
 
 def _read_toml(path: Path) -> dict[str, object]:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return {}  # a directory or a FIFO (which would block): refused by load_settings
         with path.open("rb") as file:
             return tomllib.load(file)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):

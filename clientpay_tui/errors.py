@@ -17,6 +17,10 @@ class ConfigError(ClientPayError):
     """A setting or the configuration file is invalid."""
 
 
+class NoTerminal(ClientPayError):
+    """The app was started without a terminal on its standard input or output."""
+
+
 class DatabaseError(ClientPayError):
     """The database cannot be reached or used."""
 

@@ -22,6 +22,7 @@ import click
 from clientpay_tui.cli.context import CliContext
 from clientpay_tui.early_settings import data_dir, read_early_settings
 from clientpay_tui.errors import ConfigError
+from clientpay_tui.terminal import require_terminal
 
 if TYPE_CHECKING:
     from clientpay_tui.app import ClientPayApp, Opened
@@ -78,6 +79,7 @@ def open_configured(config_file: Path | None) -> Opened:
 def run_app(config_file: Path | None) -> None:
     """Run the app on the configured database until the staff member quits (or the
     terminal goes away). Errors found while opening it end the app with one line."""
+    require_terminal()
     early = read_early_settings(config_file)
     _prepare_terminal()
     from clientpay_tui.app import ClientPayApp
@@ -145,6 +147,7 @@ async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
 def demo_command(obj: CliContext, fresh: bool) -> None:
     """The app on a demo database with seeded data, signed in as the demo admin; what it
     sends goes to a local mail server and shows on the Mail screen."""
+    require_terminal()
     path, mail = demo_paths(fresh)
     _prepare_terminal()
     asyncio.run(_run_demo(obj.config_file, path, mail))

@@ -50,7 +50,14 @@ class Database:
             return create_engine(self.url, echo=echo, pool_pre_ping=True)
         path = self.url.database
         if path and path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(path).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise DatabaseError(
+                    f"cannot create the folder {folder} for the database file {path}: "
+                    f"{error.strerror or error}"
+                ) from None
         engine = create_engine(self.url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
@@ -113,6 +120,19 @@ def translate_errors(db: Database) -> Iterator[None]:
         raise database_error(db, error) from error
     except exc.InterfaceError as error:
         raise database_error(db, error) from error
+    except exc.DatabaseError as error:
+        # Only a file that is not (or no longer) an SQLite database: integrity and
+        # programming errors are the caller's or bugs.
+        if not _not_a_database(error):
+            raise
+        raise DatabaseError(
+            f"{db.url.database} is not a ClientPay database (not an SQLite file, or damaged)"
+        ) from error
+
+
+def _not_a_database(error: exc.DBAPIError) -> bool:
+    detail = str(error.orig)
+    return "file is not a database" in detail or "database disk image is malformed" in detail
 
 
 def database_error(db: Database, error: exc.DBAPIError) -> DatabaseError:

@@ -82,10 +82,26 @@ def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
                 f"{db.display_url} holds tables but no ClientPay schema version; "
                 "refusing to touch it"
             )
+        if before is not None and before not in known_revisions():
+            raise _newer_than_known(before)
         command.upgrade(alembic_config(connection), revision)
         after = MigrationContext.configure(connection).get_current_revision()
     assert after is not None
     return before, after
+
+
+def known_revisions() -> set[str]:
+    """Every revision this version's migrations know (imports Alembic)."""
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def _newer_than_known(current: str) -> SchemaOutdated:
+    return SchemaOutdated(
+        f"the database is at schema {current}, newer than this version of clientpay-tui "
+        f"knows ({head_revision()}); upgrade the app"
+    )
 
 
 def ensure_current(db: Database) -> None:
@@ -95,9 +111,6 @@ def ensure_current(db: Database) -> None:
         empty = current is None and _is_empty(connection)
     if current == HEAD_REVISION:
         return
-    from alembic.script import ScriptDirectory
-
-    head = head_revision()
     if empty:
         upgrade(db)
         return
@@ -105,14 +118,11 @@ def ensure_current(db: Database) -> None:
         raise DatabaseError(
             f"{db.display_url} holds tables but no ClientPay schema version; refusing to use it"
         )
-    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-    if current not in known:
-        raise SchemaOutdated(
-            f"the database is at schema {current}, newer than this version of clientpay-tui "
-            f"knows ({head}); upgrade the app"
-        )
+    if current not in known_revisions():
+        raise _newer_than_known(current)
     raise SchemaOutdated(
-        f"the database schema is at {current} but this version needs {head}; {UPGRADE_HINT}"
+        f"the database schema is at {current} but this version needs {head_revision()}; "
+        f"{UPGRADE_HINT}"
     )
 
 

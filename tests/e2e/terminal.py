@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import select
 import shutil
+import struct
+import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -81,6 +87,17 @@ class Terminal:
             self.child.send(names.get(key, key))
             self.pump(pause)
 
+    def hang_up(self, seconds: float = 15.0) -> None:
+        """Close the terminal (as sshd does when the connection drops: the kernel sends the
+        program SIGHUP) and wait for the program to end, without signalling it again."""
+        child = self.child
+        child.ptyproc.fileobj.close()
+        child.ptyproc.closed = child.closed = True  # closed here: pexpect must not again
+        deadline = time.monotonic() + seconds
+        while child.isalive():
+            assert time.monotonic() < deadline, f"still running {seconds} s after the hang-up"
+            time.sleep(0.05)
+
     def wait_exit(self, seconds: float = 10.0) -> int:
         deadline = time.monotonic() + seconds
         while self.child.isalive() and time.monotonic() < deadline:
@@ -105,3 +122,41 @@ def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
     )
     env.update({f"CLIENTPAY_{name.upper()}": value for name, value in settings.items()})
     return env
+
+
+class DetachedTerminal:
+    """A pseudo-terminal that is the program's standard input and output but not its
+    controlling terminal (the program runs in a session of its own): closing it sends no
+    SIGHUP, so the program only learns from its input that the terminal went away."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
+        self.screen = pyte.Screen(COLUMNS, LINES)
+        self.stream = pyte.ByteStream(self.screen)
+        self.process = subprocess.Popen(
+            args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, start_new_session=True
+        )
+        os.close(slave)
+
+    def wait_for(self, text: str, seconds: float = 15.0) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.process.poll() is None:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if ready:
+                self.stream.feed(os.read(self.master, 65536))
+                if text in "\n".join(self.screen.display):
+                    return
+        raise AssertionError(f"{text!r} did not appear:\n" + "\n".join(self.screen.display))
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def close(self) -> None:
+        """The terminal goes away (as sshd closes it when the connection drops)."""
+        os.close(self.master)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

@@ -18,7 +18,13 @@ from sqlalchemy import select
 from clientpay_tui.db.engine import Database
 from clientpay_tui.db.models import AccessToken, EmailStatus, OutboxEmail
 from clientpay_tui.mail.capture import LoopbackSmtpServer
-from tests.e2e.terminal import PASSWORD, Terminal, environment, installed_command
+from tests.e2e.terminal import (
+    PASSWORD,
+    DetachedTerminal,
+    Terminal,
+    environment,
+    installed_command,
+)
 from tests.unit.mail.conftest import RecordingHandler
 
 
@@ -125,7 +131,27 @@ def test_a_dropped_connection_ends_the_app_cleanly(tmp_path: Path, firm_database
     terminal.wait_for("Sign in to")
     terminal.press("sam")
     # The SSH session goes away: the terminal closes and the kernel sends SIGHUP.
-    terminal.child.ptyproc.delayafterclose = 3.0  # time to exit before pexpect kills it
-    terminal.child.close(force=False)
+    terminal.hang_up()
     assert terminal.child.signalstatus is None, "killed by the signal instead of exiting"
     assert terminal.child.exitstatus == 129
+
+
+@pytest.mark.slow
+def test_a_terminal_that_closes_without_a_hang_up_signal_ends_the_app(
+    tmp_path: Path, firm_database: str
+) -> None:
+    env = environment(tmp_path, database_url=firm_database)
+    terminal = DetachedTerminal([installed_command()], env, tmp_path)
+    try:
+        terminal.wait_for("Sign in to")
+        terminal.type("sam")
+        terminal.close()
+        # Its input hangs up: the app ends as on SIGHUP, instead of reading end-of-file in a
+        # loop forever with the database open.
+        assert terminal.process.wait(timeout=10) == 129
+    finally:
+        terminal.kill()
+    db = Database(firm_database)
+    with db.read() as session:
+        assert session.scalars(select(OutboxEmail)).all() == []  # nothing half-done
+    db.dispose()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from clientpay_tui.cli import main
+from clientpay_tui.config import load_settings
 from clientpay_tui.db import schema
 from clientpay_tui.db.engine import Database
 from clientpay_tui.db.models import AuditEvent, Invoice, Payer, Role
@@ -277,6 +279,190 @@ def test_invalid_settings_are_one_line(capsys, monkeypatch, env, expected):
     _one_error_line(code, err, expected)
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SMTP_TIMEOUT", "inf", "a finite number"),
+        ("SMTP_TIMEOUT", "nan", "a finite number"),
+        ("SMTP_TIMEOUT", "601", "less than or equal to 600"),
+        ("WELCOME_TOKEN_DAYS", "1e9", "less than or equal to 90"),
+        ("WELCOME_TOKEN_DAYS", "-inf", "a finite number"),
+        ("RESET_TOKEN_HOURS", "1e300", "less than or equal to 72"),
+        ("RESEND_CONFIRM_SECONDS", "99999999999", "less than or equal to 86400"),
+        ("EMAIL_LIMIT_COUNT", "99999999999", "less than or equal to 1000"),
+        ("EMAIL_LIMIT_MINUTES", "99999999999", "less than or equal to 10080"),
+        ("LOCKOUT_ATTEMPTS", "99999999999", "less than or equal to 1000"),
+        ("LOCKOUT_WINDOW_MINUTES", "99999999999", "less than or equal to 10080"),
+        ("LOCKOUT_MINUTES", "99999999999", "less than or equal to 10080"),
+        ("LOCKOUT_MINUTES", "0", "greater than or equal to 1"),
+    ],
+)
+def test_numeric_settings_are_finite_and_bounded(capsys, monkeypatch, name, value, expected):
+    monkeypatch.setenv(f"CLIENTPAY_{name}", value)
+    code, _out, err = Cli(capsys, monkeypatch)("staff", "list")
+    _one_error_line(
+        code, err, f"invalid setting {name.lower()} (CLIENTPAY_{name}): Input should be {expected}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://pay.example.com?x=1", "must not have a query (?…) or fragment (#…)"),
+        ("https://pay.example.com/#top", "must not have a query (?…) or fragment (#…)"),
+        ("https://pay.example.com/?", "must not have a query (?…) or fragment (#…)"),
+        ("http://pay.example.com", "must use https:// (http:// only for localhost"),
+        ("http://127.0.0.1.example.com", "must use https://"),
+        ("https://", "must name a host"),
+        ("https:///welcome", "must name a host"),
+        ("https:pay.example.com", "must name a host"),
+        ("//pay.example.com", "must start with https:// or http://"),
+        ("pay.example.com", "must start with https:// or http://"),
+        ("https://user:pw@pay.example.com", "must not hold a user name or password"),
+        ("https://pay.example.com:99999", "is not a valid URL"),
+        ("https://pay.example.com/a b", "must not contain spaces or control characters"),
+        ("https://[::1", "is not a valid URL"),
+    ],
+)
+def test_the_portal_url_must_be_an_absolute_https_url(capsys, monkeypatch, url, expected):
+    monkeypatch.setenv("CLIENTPAY_PORTAL_URL", url)
+    code, _out, err = Cli(capsys, monkeypatch)("staff", "list")
+    _one_error_line(
+        code, err, f"invalid setting portal_url (CLIENTPAY_PORTAL_URL): Value error, {expected}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "stored"),
+    [
+        ("https://pay.example.com/", "https://pay.example.com"),
+        ("https://pay.example.com:8443/portal/", "https://pay.example.com:8443/portal"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("http://127.8.9.10", "http://127.8.9.10"),
+        ("http://localhost:8000/", "http://localhost:8000"),
+        ("HTTP://LOCALHOST", "HTTP://LOCALHOST"),
+        ("http://[::1]:8000", "http://[::1]:8000"),
+    ],
+)
+def test_portal_urls_that_are_accepted(url, stored):
+    assert load_settings(portal_url=url).portal_url == stored
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlitex:///tmp/x.db",
+        "postgresql+asyncpg://db.example/clientpay",
+        "postgresql+psycopg2://db.example/clientpay",
+        "sqlite+pysqlcipher:///tmp/x.db",
+        "mysql://db.example/clientpay",
+        "/tmp/clientpay.db",
+    ],
+)
+def test_database_urls_of_other_drivers_are_refused(capsys, monkeypatch, url):
+    monkeypatch.setenv("CLIENTPAY_DATABASE_URL", url)
+    code, _out, err = Cli(capsys, monkeypatch)("staff", "list")
+    _one_error_line(
+        code,
+        err,
+        "invalid setting database_url (CLIENTPAY_DATABASE_URL): Value error, must be a "
+        "sqlite:///PATH or postgresql+psycopg://… URL",
+    )
+
+
+def test_database_urls_that_are_accepted(tmp_path):
+    for url in (
+        f"sqlite:///{tmp_path / 'a.db'}",
+        f"sqlite+pysqlite:///{tmp_path / 'a.db'}",
+        "postgresql://clientpay@db.example/clientpay",
+        "postgresql+psycopg://clientpay@db.example/clientpay",
+    ):
+        assert load_settings(database_url=url).database_url == url
+
+
+def test_an_sqlite_path_that_cannot_be_a_folder_is_one_line(capsys, monkeypatch, tmp_path):
+    existing = tmp_path / "a-file"
+    existing.write_text("not a folder")
+    cli = Cli(capsys, monkeypatch)
+    for path, reason in (
+        (existing / "x.db", "Not a directory"),
+        (existing / "deeper" / "x.db", "Not a directory"),
+        (Path("/proc/no-such-process/x.db"), "No such file or directory"),
+    ):
+        monkeypatch.setenv("CLIENTPAY_DATABASE_URL", f"sqlite:///{path}")
+        code, _out, err = cli("staff", "list")
+        _one_error_line(code, err, f"cannot create the folder {path.parent} for the database file")
+        assert reason in err or "File exists" in err
+    assert existing.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    "content", [b"name,email\nAda,ada@example.com\n", b"\x00" * 8192], ids=["text", "zeros"]
+)
+def test_a_file_that_is_not_a_database_is_one_line(capsys, monkeypatch, tmp_path, content):
+    path = tmp_path / "payers.csv"
+    path.write_bytes(content)
+    monkeypatch.setenv("CLIENTPAY_DATABASE_URL", f"sqlite:///{path}")
+    cli = Cli(capsys, monkeypatch)
+    for args in (("staff", "list"), ("db", "upgrade"), ("db", "current")):
+        code, _out, err = cli(*args)
+        _one_error_line(code, err, f"{path} is not a ClientPay database")
+    assert path.read_bytes() == content
+
+
+def _default_config(tmp_path: Path) -> Path:
+    folder = tmp_path / "config" / "clientpay-tui"  # XDG_CONFIG_HOME from isolated_environment
+    folder.mkdir(parents=True)
+    return folder / "config.toml"
+
+
+@pytest.mark.parametrize("kind", ["directory", "read error", "fifo", "no permission"])
+def test_an_unreadable_default_config_file_is_one_line(capsys, monkeypatch, tmp_path, kind):
+    config = _default_config(tmp_path)
+    if kind == "directory":
+        config.mkdir()
+        expected = "not a regular file"
+    elif kind == "read error":
+        # Unreadable even for root: reading /proc/self/mem at offset 0 fails with EIO.
+        config.symlink_to("/proc/self/mem")
+        expected = "Input/output error"
+    elif kind == "fifo":
+        os.mkfifo(config)  # opening it would wait for a writer forever
+        expected = "not a regular file"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root reads a file whatever its mode (see the 'read error' case)")
+        config.write_text('firm_name = "x"\n')
+        config.chmod(0)
+        expected = "Permission denied"
+    monkeypatch.setenv("CLIENTPAY_DATABASE_URL", f"sqlite:///{tmp_path / 'cp.db'}")
+    code, _out, err = Cli(capsys, monkeypatch)("staff", "list")
+    _one_error_line(code, err, f"cannot read config file {config}: {expected}")
+    assert not (tmp_path / "cp.db").exists()
+
+
+def test_upgrading_a_database_newer_than_the_app_is_one_line(capsys, monkeypatch, database_url):
+    db = Database(database_url)
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    monkeypatch.setenv("CLIENTPAY_DATABASE_URL", database_url)
+    cli = Cli(capsys, monkeypatch)
+    expected = (
+        "the database is at schema 9999_from_the_future, newer than this version of "
+        f"clientpay-tui knows ({schema.head_revision()}); upgrade the app"
+    )
+    for args in (("db", "upgrade"), ("staff", "list")):
+        code, out, err = cli(*args)
+        _one_error_line(code, err, expected)
+        assert out == ""
+    assert schema.current_revision(db) == "9999_from_the_future"
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(f"UPDATE alembic_version SET version_num = '{schema.HEAD_REVISION}'")
+        )
+    db.dispose()
+
+
 def test_config_file_errors(capsys, monkeypatch, tmp_path):
     cli = Cli(capsys, monkeypatch)
     code, _out, err = cli("--config", str(tmp_path / "missing.toml"), "staff", "list")
@@ -340,6 +526,13 @@ def _script(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.Comp
     [
         (["staff", "list"], {"CLIENTPAY_DATABASE_URL": UNREACHABLE}, "cannot use the database"),
         (["staff", "list"], {"CLIENTPAY_SMTP_PORT": "abc"}, "invalid setting smtp_port"),
+        (["staff", "list"], {"CLIENTPAY_DATABASE_URL": "sqlitex:///x.db"}, "database_url"),
+        (["staff", "list"], {"CLIENTPAY_SMTP_TIMEOUT": "inf"}, "invalid setting smtp_timeout"),
+        (
+            ["staff", "list"],
+            {"CLIENTPAY_DATABASE_URL": "sqlite:////etc/passwd/x.db"},
+            "cannot create the folder /etc/passwd",
+        ),
         (["import", "payers", "/no/such/file.csv"], {}, "no such file: /no/such/file.csv"),
         (["staff", "add", "x1", "--role", "boss", "--password-stdin"], {}, "unknown role 'boss'"),
     ],
@@ -348,6 +541,52 @@ def test_installed_script_errors_without_traceback(tmp_path, args, env, expected
     env = {"CLIENTPAY_DATABASE_URL": f"sqlite:///{tmp_path / 'cp.db'}", **env}
     done = _script(*args, env=env, stdin="long enough pw\n")
     _one_error_line(done.returncode, done.stderr, expected)
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("args", [[], ["demo"], ["demo", "--fresh"]])
+def test_the_app_refuses_to_start_without_a_terminal(tmp_path, args):
+    # It used to start anyway and read end-of-file forever, a core busy and the database open.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLIENTPAY_", "XDG_DATA"))}
+    env.update(
+        CLIENTPAY_DATABASE_URL=f"sqlite:///{tmp_path / 'cp.db'}",
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    done = subprocess.run(
+        [str(SCRIPT), *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
+    _one_error_line(
+        done.returncode, done.stderr, "the app needs a terminal and its standard input is not one"
+    )
+    assert done.stdout == ""
+    assert not (tmp_path / "cp.db").exists() and not (tmp_path / "data").exists()
+
+
+def test_the_app_refuses_to_start_when_its_output_is_not_a_terminal(tmp_path):
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run(
+            [str(SCRIPT)],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "CLIENTPAY_DATABASE_URL": f"sqlite:///{tmp_path / 'cp.db'}"},
+            timeout=30,
+            check=False,
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    _one_error_line(
+        done.returncode, done.stderr, "the app needs a terminal and its standard output is not one"
+    )
     assert done.stdout == ""
 
 

@@ -4,6 +4,8 @@ is refused, with one line, by the validated load behind the first frame."""
 
 from __future__ import annotations
 
+import os
+import threading
 import tomllib
 from pathlib import Path
 
@@ -103,3 +105,23 @@ def test_the_default_config_file_is_read(monkeypatch, tmp_path):
     )
     early, full = both(None)
     assert early == full == EarlySettings("Default File LLP", mouse=False)
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_a_default_config_file_that_is_not_a_file_reads_as_defaults_and_is_refused(
+    monkeypatch, tmp_path, kind
+):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    (tmp_path / "clientpay-tui").mkdir()
+    config = tmp_path / "clientpay-tui" / "config.toml"
+    if kind == "directory":
+        config.mkdir()
+    else:
+        os.mkfifo(config)  # opening it for reading would wait for a writer forever
+    found: list[EarlySettings] = []
+    reader = threading.Thread(target=lambda: found.append(read_early_settings()), daemon=True)
+    reader.start()
+    reader.join(10)
+    assert found == [EarlySettings()], "reading the first frame's settings blocked"
+    with pytest.raises(ConfigError, match=r"cannot read config file .*: not a regular file"):
+        load_settings()
