@@ -132,9 +132,15 @@ def claim(
 
 
 def record(
-    db: Database, results: Sequence[DeliveryResult], *, sender: str, now: datetime
+    db: Database,
+    results: Sequence[DeliveryResult],
+    *,
+    sender: str,
+    now: datetime,
+    released: Sequence[int] = (),
 ) -> set[int]:
-    """Store the outcome of each attempt, and refresh this sender's other claims.
+    """Store the outcome of each attempt, give back ``released`` (claimed, never attempted;
+    see :func:`release`), and refresh this sender's other claims, all in one transaction.
 
     A sent email loses its body: it holds a live single-use link that nobody needs to read
     again; subject, recipient and Message-ID stay for the Mail screen.
@@ -182,6 +188,8 @@ def record(
             )
             if updated.rowcount == 0:  # type: ignore[attr-defined]
                 lost.add(result.email_id)
+        if released:
+            _release(session, released, sender)
         _heartbeat(session, sender, now)
     return lost
 
@@ -192,17 +200,21 @@ def release(db: Database, ids: Iterable[int], *, sender: str) -> int:
     if not wanted:
         return 0
     with db.write() as session:
-        result = session.execute(
-            update(OutboxEmail)
-            .where(
-                OutboxEmail.id.in_(wanted),
-                OutboxEmail.status == EmailStatus.SENDING,
-                OutboxEmail.claimed_by == sender,
-            )
-            .values(status=EmailStatus.QUEUED, attempts=OutboxEmail.attempts - 1)
-            .execution_options(synchronize_session=False)
+        return _release(session, wanted, sender)
+
+
+def _release(session: Session, ids: Sequence[int], sender: str) -> int:
+    result = session.execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.id.in_(ids),
+            OutboxEmail.status == EmailStatus.SENDING,
+            OutboxEmail.claimed_by == sender,
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        .values(status=EmailStatus.QUEUED, attempts=OutboxEmail.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def next_due(db: Database, *, timeout: timedelta) -> datetime | None:

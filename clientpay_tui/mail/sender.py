@@ -5,6 +5,10 @@ asyncio loop (a Textual worker in the app, ``asyncio.run`` in ``clientpay-tui wo
 database call runs in a thread with the synchronous :class:`Database`, so the loop never waits
 for the database, and SMTP is asyncio all the way.
 
+Every result is kept until it is stored (:class:`~clientpay_tui.mail.recorder.ResultRecorder`
+retries while the database is away, and no new email is claimed meanwhile): a result dropped
+would leave its email ``sending``, to be sent again once the claim expires.
+
 Stopping never loses a claimed email. :meth:`SmtpSender.stop` lets the email being sent finish
 and gives the rest of the batch back. Cancelling :meth:`SmtpSender.run` gives back everything
 not yet recorded, including an email in flight (if the server had in fact accepted it, it is
@@ -43,7 +47,12 @@ from clientpay_tui.mail import claims
 from clientpay_tui.mail.claims import ClaimedEmail
 from clientpay_tui.mail.delivery import DeliveryResult, Outcome
 from clientpay_tui.mail.message import build_message, parse_mail_from
-from clientpay_tui.mail.recorder import ResultCallback, ResultRecorder, in_thread
+from clientpay_tui.mail.recorder import (
+    STOP_GRACE_SECONDS,
+    ResultCallback,
+    ResultRecorder,
+    in_thread,
+)
 from clientpay_tui.mail.smtp import SendError, SmtpConnection
 
 log = logging.getLogger(__name__)
@@ -92,6 +101,7 @@ class SmtpSender:
         self._wake = asyncio.Event()
         self._stopping = threading.Event()
         self._paused_until: datetime | None = None
+        self._recorder: ResultRecorder | None = None
 
     # -- control, safe to call from any thread --------------------------------------------
 
@@ -110,7 +120,12 @@ class SmtpSender:
         back to the queue, then ``run`` returns. A stopped sender stays stopped (a stop that
         comes before ``run`` starts is not lost)."""
         self._stopping.set()
-        self._call_in_loop(self._wake.set)
+        self._call_in_loop(self._stop_in_loop)
+
+    def _stop_in_loop(self) -> None:
+        self._wake.set()
+        if self._recorder is not None:
+            self._recorder.give_up_after(STOP_GRACE_SECONDS)
 
     def _call_in_loop(self, callback: Callable[[], None]) -> None:
         loop = self._loop
@@ -194,16 +209,24 @@ class SmtpSender:
         return delay
 
     async def _pass(self, report: ResultCallback) -> None:
-        """Claim and send batches until nothing is due, the server fails, or stop()."""
-        recorder = ResultRecorder(self._store, report)
+        """Claim and send batches until nothing is due, the server fails, results cannot be
+        stored, or stop(). Returns once every result is stored (see :class:`ResultRecorder`)."""
+        self._recorder = recorder = ResultRecorder(self._store, report)
+        if self._stopping.is_set():
+            recorder.give_up_after(STOP_GRACE_SECONDS)
         try:
             async with SmtpConnection(self._settings) as smtp:
-                while not self._stopping.is_set():
+                # No new claims while results wait to be stored: they would only pile up,
+                # and each one unstored is an email sent twice if this process ends.
+                while not self._stopping.is_set() and not recorder.failing:
                     batch = await self._claim()
                     if not batch or not await self._send_batch(smtp, batch, recorder):
                         break
         finally:
-            await recorder.drain()
+            try:
+                await recorder.drain()
+            finally:
+                self._recorder = None
 
     async def _claim(self) -> list[ClaimedEmail]:
         now = self._clock()
@@ -229,7 +252,7 @@ class SmtpSender:
         held = {email.id: email for email in batch}  # claimed, and no result yet
         try:
             for email in batch:
-                if self._stopping.is_set():
+                if self._stopping.is_set() or recorder.failing:
                     break
                 result, error = await self._attempt(smtp, email)
                 if error is not None and error.session:
@@ -243,8 +266,9 @@ class SmtpSender:
                 del held[email.id]
                 recorder.add(result)
         finally:
-            if held:
-                await in_thread(lambda: claims.release(self._db, held, sender=self.name))
+            # Given back with the next results, so a database that is away just then does
+            # not leave them claimed until the claim expires.
+            recorder.release(held)
         return True
 
     async def _attempt(
@@ -274,9 +298,11 @@ class SmtpSender:
         retry_at = self._clock() + claims.backoff(email.attempts)
         return _result(email, Outcome.RETRY, str(error), retry_at)
 
-    def _store(self, results: list[DeliveryResult]) -> None:
+    def _store(self, results: list[DeliveryResult], released: list[int]) -> None:
         """Store a batch of results (in a thread, from :class:`ResultRecorder`)."""
-        lost = claims.record(self._db, results, sender=self.name, now=self._clock())
+        lost = claims.record(
+            self._db, results, sender=self.name, now=self._clock(), released=released
+        )
         for email_id in lost:
             log.warning(
                 "mail sender %s: email %s was taken over by another sender after its claim "
