@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.engine import Database
@@ -215,6 +215,31 @@ def _release(session: Session, ids: Sequence[int], sender: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+_CLAIM_STATE = select(OutboxEmail.status, OutboxEmail.claimed_by, OutboxEmail.last_error).where(
+    OutboxEmail.id == bindparam("email_id")
+)
+
+
+def still_claimed(db: Database, email_id: int, *, sender: str) -> str | None:
+    """Check, just before sending, that ``sender`` should still send this email.
+
+    Returns:
+        ``None`` when the email is still ``sending`` under this sender's claim; otherwise why
+        not: cancelled meanwhile (the login was deleted or moved: the reason stored then),
+        or taken over by another sender after the claim expired.
+    """
+    with db.read() as session:
+        # Once per email sent: a Core statement built once, about half the cost of the ORM's.
+        row = session.connection().execute(_CLAIM_STATE, {"email_id": email_id}).first()
+    if row is None:
+        return "it is no longer in the outbox"
+    if row.status == EmailStatus.SENDING and row.claimed_by == sender:
+        return None
+    if row.status == EmailStatus.FAILED:
+        return row.last_error or "it was cancelled"
+    return f"it is {row.status.value}, claimed by {row.claimed_by or 'nobody'}"
 
 
 def next_due(db: Database, *, timeout: timedelta) -> datetime | None:

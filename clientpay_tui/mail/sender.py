@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -248,12 +249,28 @@ class SmtpSender:
     async def _send_batch(
         self, smtp: SmtpConnection, batch: list[ClaimedEmail], recorder: ResultRecorder
     ) -> bool:
-        """Send each email of ``batch``; False when the server could not be reached."""
+        """Send each email of ``batch`` that is still wanted (checked just before it goes: a
+        deleted login cancels its emails); False when the server could not be reached or the
+        database could not be asked."""
         held = {email.id: email for email in batch}  # claimed, and no result yet
         try:
             for email in batch:
                 if self._stopping.is_set() or recorder.failing:
                     break
+                try:
+                    unwanted = await in_thread(
+                        functools.partial(
+                            claims.still_claimed, self._db, email.id, sender=self.name
+                        )
+                    )
+                except DatabaseError as error:
+                    # Not knowing whether it was cancelled, send nothing: the rest waits.
+                    log.warning("mail sender %s: %s", self.name, error)
+                    return False
+                if unwanted is not None:
+                    log.info("mail sender %s: email %s not sent: %s", self.name, email.id, unwanted)
+                    del held[email.id]  # not ours to record or give back any more
+                    continue
                 result, error = await self._attempt(smtp, email)
                 if error is not None and error.session:
                     # Nothing gets through now: every email of the batch waits alike, and
@@ -305,8 +322,8 @@ class SmtpSender:
         )
         for email_id in lost:
             log.warning(
-                "mail sender %s: email %s was taken over by another sender after its claim "
-                "expired; its result here was not stored",
+                "mail sender %s: email %s was cancelled or taken over by another sender while "
+                "it was being sent; its result here was not stored",
                 self.name,
                 email_id,
             )

@@ -50,6 +50,8 @@ class RecordingHandler:
         self.data_reply: str | None = None
         """e.g. ``"451 4.3.0 try later"``: refuse every message after DATA with this."""
         self.data_delay = 0.0
+        self.data_gate: asyncio.Event | None = None
+        """When set: each DATA waits for this event before the server answers."""
         self.data_started = 0
 
     async def handle_RCPT(self, _server, _session, envelope, address, _options):  # type: ignore[no-untyped-def]
@@ -60,6 +62,8 @@ class RecordingHandler:
 
     async def handle_DATA(self, server, _session, envelope):  # type: ignore[no-untyped-def]
         self.data_started += 1
+        if self.data_gate is not None:
+            await self.data_gate.wait()
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
         if self.data_reply:
