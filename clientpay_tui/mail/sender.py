@@ -103,6 +103,15 @@ class SmtpSender:
         self._stopping = threading.Event()
         self._paused_until: datetime | None = None
         self._recorder: ResultRecorder | None = None
+        self.idle = asyncio.Event()
+        """Set while :meth:`run` waits for a poke, the next due email or the next poll."""
+
+    @property
+    def stop_seconds(self) -> float:
+        """The longest :meth:`stop` can take: the email being sent gets the rest of its
+        conversation with the server (each step bounded by the SMTP timeout), and its result
+        :data:`STOP_GRACE_SECONDS` to be stored."""
+        return 3 * self._settings.smtp_timeout + STOP_GRACE_SECONDS
 
     # -- control, safe to call from any thread --------------------------------------------
 
@@ -189,8 +198,12 @@ class SmtpSender:
         if delay <= 0:
             await asyncio.sleep(0)  # let the app breathe between passes
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        self.idle.set()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        finally:
+            self.idle.clear()
 
     async def _next_delay(self) -> float:
         """Seconds until something is due, at most ``poll_seconds``; or the server pause."""
@@ -258,14 +271,10 @@ class SmtpSender:
                 if self._stopping.is_set() or recorder.failing:
                     break
                 try:
-                    unwanted = await in_thread(
-                        functools.partial(
-                            claims.still_claimed, self._db, email.id, sender=self.name
-                        )
-                    )
-                except DatabaseError as error:
+                    unwanted = await self._unwanted(email)
+                except DatabaseError as trouble:
                     # Not knowing whether it was cancelled, send nothing: the rest waits.
-                    log.warning("mail sender %s: %s", self.name, error)
+                    log.warning("mail sender %s: %s", self.name, trouble)
                     return False
                 if unwanted is not None:
                     log.info("mail sender %s: email %s not sent: %s", self.name, email.id, unwanted)
@@ -287,6 +296,11 @@ class SmtpSender:
             # not leave them claimed until the claim expires.
             recorder.release(held)
         return True
+
+    async def _unwanted(self, email: ClaimedEmail) -> str | None:
+        """Why ``email`` must not be sent any more (cancelled, taken over), or None."""
+        check = functools.partial(claims.still_claimed, self._db, email.id, sender=self.name)
+        return await in_thread(check)
 
     async def _attempt(
         self, smtp: SmtpConnection, email: ClaimedEmail
