@@ -232,14 +232,16 @@ class ClientPayApp(App[None]):
 
     async def _stop_mail_then_exit(self, return_code: int) -> None:
         mailer, worker = self.mailer, self._mail_worker
-        if mailer is not None and worker is not None and worker.is_running:
-            mailer.stop()
-            waiting = asyncio.ensure_future(worker.wait())
-            done, _ = await asyncio.wait({waiting}, timeout=mailer.stop_seconds)
-            if waiting in done and not waiting.cancelled():
-                waiting.exception()  # a failure was reported by on_worker_state_changed
-            waiting.cancel()
-        self.exit(None, return_code)
+        try:
+            if mailer is not None and worker is not None and worker.is_running:
+                mailer.stop()
+                waiting = asyncio.ensure_future(worker.wait())
+                done, _ = await asyncio.wait({waiting}, timeout=mailer.stop_seconds)
+                if waiting in done and not waiting.cancelled():
+                    waiting.exception()  # a failure was reported by on_worker_state_changed
+                waiting.cancel()
+        finally:  # whatever happened to the mailer, the app ends
+            self.exit(None, return_code)
 
     def start_session(self, actor: Actor) -> None:
         """Everything after sign-in runs as ``actor``."""
