@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from clientpay_tui.errors import DatabaseError
 from clientpay_tui.mail.delivery import DeliveryResult
 
 log = logging.getLogger(__name__)
@@ -105,11 +106,6 @@ class ResultRecorder:
         """The last attempt to store failed and results are waiting: send no more for now."""
         return self._error is not None
 
-    @property
-    def waiting(self) -> int:
-        """How many results and releases are not stored yet."""
-        return len(self._pending) + len(self._released)
-
     def add(self, result: DeliveryResult) -> None:
         self._pending.append(result)
         self._start()
@@ -170,6 +166,8 @@ class ResultRecorder:
                 "mail: cannot store %d delivery results, keeping them and trying again: %s",
                 count,
                 error,
+                # A database that is away is expected; anything else is a bug to look at.
+                exc_info=None if isinstance(error, DatabaseError) else error,
             )
         self._error = error
 

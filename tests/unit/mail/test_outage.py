@@ -106,3 +106,35 @@ async def test_a_database_outage_while_sending_sends_no_email_twice(
     assert set(received) == {row.message_id for row in rows}
     # While results could not be stored, at most the batch in hand went on.
     assert sent_during_outage <= BATCH
+
+
+async def test_a_sender_stopped_during_an_outage_stores_its_results_once_it_can(
+    database_url, db, mail_settings, smtp_server, clock, queue_emails, outbox_rows, monkeypatch
+):
+    """What the worker does on SIGTERM (and the app on a hang-up) while the database is away."""
+    queue_emails(5)
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    sender_db = Database(database_url)
+    sender = SmtpSender(sender_db, mail_settings, clock=clock, batch_size=5, poll_seconds=0.1)
+    handler = smtp_server.handler
+    handler.data_gate = asyncio.Event()  # the first email waits for its answer
+    running = asyncio.create_task(sender.run(lambda _result: None))
+    await until(lambda: handler.data_started == 1)
+    started = threading.Event()
+    outage = asyncio.ensure_future(asyncio.to_thread(hold_database_away, database_url, started, 2))
+    try:
+        await until(started.is_set)
+        sender.stop()
+        handler.data_gate.set()  # accepted while the database is away
+        await asyncio.wait_for(running, 20)
+        assert outage.done(), "the sender waited for the database"
+    finally:
+        await outage  # the database is back before anything else runs
+        if not running.done():
+            running.cancel()
+        sender_db.dispose()
+
+    rows = outbox_rows()
+    assert [row.status for row in rows] == [EmailStatus.SENT] + [EmailStatus.QUEUED] * 4
+    assert [row.attempts for row in rows] == [1, 0, 0, 0, 0], "given back, not counted"
+    assert handler.message_ids() == [rows[0].message_id]
