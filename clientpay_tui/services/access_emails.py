@@ -130,7 +130,7 @@ def queue_email(
 def cancel_unsent(session: Session, payer_id: int, reason: str) -> int:
     """Stop unsent access emails to ``payer_id`` whose links no longer work: queued ones, and
     those a sender has claimed, which it checks again just before sending (see
-    :func:`clientpay_tui.mail.claims.still_claimed`)."""
+    :func:`clientpay_tui.mail.claims.not_wanted`)."""
     result = session.execute(
         update(OutboxEmail)
         .where(

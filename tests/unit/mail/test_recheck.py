@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from clientpay_tui.db.models import EmailStatus
-from clientpay_tui.mail.sender import SmtpSender
+from clientpay_tui.mail.sender import RECHECK_SECONDS, SmtpSender
 from clientpay_tui.services.payers import PayerForm
 from tests.unit.mail.conftest import until
 
@@ -19,7 +19,9 @@ async def test_deleting_a_login_stops_an_email_a_sender_has_already_claimed(
     to_ada = services.access.grant(admin, ada.id)
     to_bob = services.access.grant(admin, bob.id)
     handler = smtp_server.handler
-    handler.data_gate = asyncio.Event()  # the server holds its answer to the first email
+    handler.data_gate = asyncio.Event()  # the server holds its answer to the first email …
+    # … and then takes longer than the sender trusts a check: the next email is checked anew.
+    handler.data_delay = 2 * RECHECK_SECONDS
     sender = SmtpSender(db, mail_settings, clock=clock)
     delivering = asyncio.create_task(sender.deliver_due())
     await until(lambda: handler.data_started == 1)
