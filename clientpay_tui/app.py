@@ -140,6 +140,8 @@ class ClientPayApp(App[None]):
         self._previous_sighup: Any = signal.SIG_DFL
         self._hang_up_watcher: HangUpWatcher | None = None
         self._terminal_is_gone = False
+        self._mail_worker: Worker[None] | None = None
+        self._exiting: asyncio.Task[None] | None = None
         self.title = f"ClientPay · {printable(self.firm_name)}"
         self.register_theme(DARK)
         self.register_theme(LIGHT)
@@ -165,7 +167,9 @@ class ClientPayApp(App[None]):
         self._show_firm(opened.services.settings.firm_name)
         self._services_ready.set()
         if self.mailer is not None:
-            self.run_worker(self._deliver(self.mailer), name="mailer", group="mailer")
+            self._mail_worker = self.run_worker(
+                self._deliver(self.mailer), name="mailer", group="mailer"
+            )
         if self.initial_actor is not None:
             self.start_session(self.initial_actor)
         elif not isinstance(self.screen, SignInScreen):
@@ -241,7 +245,30 @@ class ClientPayApp(App[None]):
         for fd in (1, 2):
             os.dup2(devnull, fd)
         os.close(devnull)
-        asyncio.get_running_loop().call_soon_threadsafe(self.exit, None, 129)
+        asyncio.get_running_loop().call_soon_threadsafe(self.exit_after_mail, 129)
+
+    def exit_after_mail(self, return_code: int = 0) -> None:
+        """Exit once the email being sent (if any) is answered and its result stored.
+
+        Exiting at once would cancel the send: if the server had the message already, the
+        email would be given back and go out a second time later. Waiting is bounded by the
+        mailer's :attr:`~clientpay_tui.mail.delivery.Mailer.stop_seconds`.
+        """
+        if self._exiting is None:
+            self._exiting = asyncio.ensure_future(self._stop_mail_then_exit(return_code))
+
+    async def _stop_mail_then_exit(self, return_code: int) -> None:
+        mailer, worker = self.mailer, self._mail_worker
+        try:
+            if mailer is not None and worker is not None and worker.is_running:
+                mailer.stop()
+                waiting = asyncio.ensure_future(worker.wait())
+                done, _ = await asyncio.wait({waiting}, timeout=mailer.stop_seconds)
+                if waiting in done and not waiting.cancelled():
+                    waiting.exception()  # a failure was reported by on_worker_state_changed
+                waiting.cancel()
+        finally:  # whatever happened to the mailer, the app ends
+            self.exit(None, return_code)
 
     def start_session(self, actor: Actor) -> None:
         """Everything after sign-in runs as ``actor``."""
@@ -277,7 +304,7 @@ class ClientPayApp(App[None]):
         if any(s.has_unsaved_changes() for s in unsaved):
             self._confirm_quit()
         else:
-            self.exit()
+            self.exit_after_mail()
 
     @work(group="quit", exclusive=True)
     async def _confirm_quit(self) -> None:
@@ -290,7 +317,7 @@ class ClientPayApp(App[None]):
                 destructive=True,
             )
         ):
-            self.exit()
+            self.exit_after_mail()
 
     def open_payer(self, payer_id: int) -> None:
         """Open a payer's details on top of the current screen (palette, list)."""

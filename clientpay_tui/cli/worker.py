@@ -2,8 +2,9 @@
 
 For sites where many staff sessions share one database: the worker runs next to them (each app
 session also delivers what it queues; claims keep every email to one sender). It prints one
-line per delivery attempt and stops cleanly on Ctrl+C or SIGTERM: the email being sent
-finishes and any other claimed email goes back to the queue.
+line per delivery attempt and stops cleanly on Ctrl+C, SIGTERM or SIGHUP (a dropped SSH
+session): the email being sent finishes and its result is stored (the database gets a few
+seconds if it is away), and any other claimed email goes back to the queue.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from clientpay_tui.text import one_line
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 @click.pass_obj
 def worker_command(obj: CliContext, poll: float, once: bool) -> None:
-    """Deliver queued email until interrupted (Ctrl+C or SIGTERM)."""
+    """Deliver queued email until interrupted (Ctrl+C, SIGTERM or SIGHUP)."""
     services = obj.services  # checks that the schema is current
     sender = SmtpSender(services.db, services.settings, poll_seconds=poll)
     settings = services.settings
@@ -43,9 +44,12 @@ def worker_command(obj: CliContext, poll: float, once: bool) -> None:
     click.echo(f"worker {sender.name}: stopped", err=True)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 async def _serve(sender: SmtpSender, once: bool) -> None:
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, sender.stop)
     try:
         if once:
@@ -53,7 +57,7 @@ async def _serve(sender: SmtpSender, once: bool) -> None:
         else:
             await sender.run(_log)
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
 
 

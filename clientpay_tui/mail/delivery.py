@@ -38,8 +38,17 @@ class DeliveryResult:
 
 
 class Mailer(Protocol):
+    @property
+    def stop_seconds(self) -> float:
+        """The longest :meth:`stop` can take to end :meth:`run`."""
+
     def poke(self) -> None:
         """Something was just queued: deliver now instead of at the next poll."""
 
+    def stop(self) -> None:
+        """End :meth:`run` soon: the email being sent finishes and its result is stored
+        (cancelling ``run`` instead gives that email back, to be sent again)."""
+
     async def run(self, on_result: Callable[[DeliveryResult], None]) -> None:
-        """Deliver due mail until cancelled, calling ``on_result`` for every attempt."""
+        """Deliver due mail until stopped or cancelled, calling ``on_result`` for every
+        attempt."""

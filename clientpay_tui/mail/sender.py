@@ -5,6 +5,10 @@ asyncio loop (a Textual worker in the app, ``asyncio.run`` in ``clientpay-tui wo
 database call runs in a thread with the synchronous :class:`Database`, so the loop never waits
 for the database, and SMTP is asyncio all the way.
 
+Every result is kept until it is stored (:class:`~clientpay_tui.mail.recorder.ResultRecorder`
+retries while the database is away, and no new email is claimed meanwhile): a result dropped
+would leave its email ``sending``, to be sent again once the claim expires.
+
 Stopping never loses a claimed email. :meth:`SmtpSender.stop` lets the email being sent finish
 and gives the rest of the batch back. Cancelling :meth:`SmtpSender.run` gives back everything
 not yet recorded, including an email in flight (if the server had in fact accepted it, it is
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -43,10 +48,21 @@ from clientpay_tui.mail import claims
 from clientpay_tui.mail.claims import ClaimedEmail
 from clientpay_tui.mail.delivery import DeliveryResult, Outcome
 from clientpay_tui.mail.message import build_message, parse_mail_from
-from clientpay_tui.mail.recorder import ResultCallback, ResultRecorder, in_thread
+from clientpay_tui.mail.recorder import (
+    STOP_GRACE_SECONDS,
+    ResultCallback,
+    ResultRecorder,
+    in_thread,
+)
 from clientpay_tui.mail.smtp import SendError, SmtpConnection
 
 log = logging.getLogger(__name__)
+
+RECHECK_SECONDS = 0.05
+"""An email goes out only if its row was seen still wanted (claimed by this sender, not
+cancelled) at most this long before. A server that takes longer per email than this gets a
+check before each one; a fast one (a relay on the same host) shares one check among several
+emails, which spares a database read per email."""
 
 
 def default_sender_name() -> str:
@@ -92,6 +108,16 @@ class SmtpSender:
         self._wake = asyncio.Event()
         self._stopping = threading.Event()
         self._paused_until: datetime | None = None
+        self._recorder: ResultRecorder | None = None
+        self.idle = asyncio.Event()
+        """Set while :meth:`run` waits for a poke, the next due email or the next poll."""
+
+    @property
+    def stop_seconds(self) -> float:
+        """The longest :meth:`stop` can take: the email being sent gets the rest of its
+        conversation with the server (each step bounded by the SMTP timeout), and its result
+        :data:`STOP_GRACE_SECONDS` to be stored."""
+        return 3 * self._settings.smtp_timeout + STOP_GRACE_SECONDS
 
     # -- control, safe to call from any thread --------------------------------------------
 
@@ -110,7 +136,12 @@ class SmtpSender:
         back to the queue, then ``run`` returns. A stopped sender stays stopped (a stop that
         comes before ``run`` starts is not lost)."""
         self._stopping.set()
-        self._call_in_loop(self._wake.set)
+        self._call_in_loop(self._stop_in_loop)
+
+    def _stop_in_loop(self) -> None:
+        self._wake.set()
+        if self._recorder is not None:
+            self._recorder.give_up_after(STOP_GRACE_SECONDS)
 
     def _call_in_loop(self, callback: Callable[[], None]) -> None:
         loop = self._loop
@@ -173,8 +204,12 @@ class SmtpSender:
         if delay <= 0:
             await asyncio.sleep(0)  # let the app breathe between passes
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        self.idle.set()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        finally:
+            self.idle.clear()
 
     async def _next_delay(self) -> float:
         """Seconds until something is due, at most ``poll_seconds``; or the server pause."""
@@ -194,16 +229,24 @@ class SmtpSender:
         return delay
 
     async def _pass(self, report: ResultCallback) -> None:
-        """Claim and send batches until nothing is due, the server fails, or stop()."""
-        recorder = ResultRecorder(self._store, report)
+        """Claim and send batches until nothing is due, the server fails, results cannot be
+        stored, or stop(). Returns once every result is stored (see :class:`ResultRecorder`)."""
+        self._recorder = recorder = ResultRecorder(self._store, report)
+        if self._stopping.is_set():
+            recorder.give_up_after(STOP_GRACE_SECONDS)
         try:
             async with SmtpConnection(self._settings) as smtp:
-                while not self._stopping.is_set():
+                # No new claims while results wait to be stored: they would only pile up,
+                # and each one unstored is an email sent twice if this process ends.
+                while not self._stopping.is_set() and not recorder.failing:
                     batch = await self._claim()
                     if not batch or not await self._send_batch(smtp, batch, recorder):
                         break
         finally:
-            await recorder.drain()
+            try:
+                await recorder.drain()
+            finally:
+                self._recorder = None
 
     async def _claim(self) -> list[ClaimedEmail]:
         now = self._clock()
@@ -225,12 +268,29 @@ class SmtpSender:
     async def _send_batch(
         self, smtp: SmtpConnection, batch: list[ClaimedEmail], recorder: ResultRecorder
     ) -> bool:
-        """Send each email of ``batch``; False when the server could not be reached."""
+        """Send each email of ``batch`` that is still wanted (checked just before it goes: a
+        deleted login cancels its emails); False when the server could not be reached or the
+        database could not be asked."""
         held = {email.id: email for email in batch}  # claimed, and no result yet
+        loop = asyncio.get_running_loop()
+        checked_at = -RECHECK_SECONDS
+        unwanted: dict[int, str] = {}
         try:
             for email in batch:
-                if self._stopping.is_set():
+                if self._stopping.is_set() or recorder.failing:
                     break
+                if loop.time() - checked_at >= RECHECK_SECONDS:
+                    checked_at = loop.time()
+                    try:
+                        unwanted = await self._not_wanted(held)
+                    except DatabaseError as trouble:
+                        # Not knowing whether it was cancelled, send nothing: the rest waits.
+                        log.warning("mail sender %s: %s", self.name, trouble)
+                        return False
+                if (reason := unwanted.get(email.id)) is not None:
+                    log.info("mail sender %s: email %s not sent: %s", self.name, email.id, reason)
+                    del held[email.id]  # not ours to record or give back any more
+                    continue
                 result, error = await self._attempt(smtp, email)
                 if error is not None and error.session:
                     # Nothing gets through now: every email of the batch waits alike, and
@@ -243,9 +303,15 @@ class SmtpSender:
                 del held[email.id]
                 recorder.add(result)
         finally:
-            if held:
-                await in_thread(lambda: claims.release(self._db, held, sender=self.name))
+            # Given back with the next results, so a database that is away just then does
+            # not leave them claimed until the claim expires.
+            recorder.release(held)
         return True
+
+    async def _not_wanted(self, held: dict[int, ClaimedEmail]) -> dict[int, str]:
+        """Which of the emails in hand must not be sent any more, and why."""
+        check = functools.partial(claims.not_wanted, self._db, list(held), sender=self.name)
+        return await in_thread(check)
 
     async def _attempt(
         self, smtp: SmtpConnection, email: ClaimedEmail
@@ -274,13 +340,15 @@ class SmtpSender:
         retry_at = self._clock() + claims.backoff(email.attempts)
         return _result(email, Outcome.RETRY, str(error), retry_at)
 
-    def _store(self, results: list[DeliveryResult]) -> None:
+    def _store(self, results: list[DeliveryResult], released: list[int]) -> None:
         """Store a batch of results (in a thread, from :class:`ResultRecorder`)."""
-        lost = claims.record(self._db, results, sender=self.name, now=self._clock())
+        lost = claims.record(
+            self._db, results, sender=self.name, now=self._clock(), released=released
+        )
         for email_id in lost:
             log.warning(
-                "mail sender %s: email %s was taken over by another sender after its claim "
-                "expired; its result here was not stored",
+                "mail sender %s: email %s was cancelled or taken over by another sender while "
+                "it was being sent; its result here was not stored",
                 self.name,
                 email_id,
             )

@@ -202,13 +202,15 @@ def recompose(
 
 
 def cancel_unsent(session: Session, payer_id: int, reason: str) -> int:
-    """Stop queued access emails to ``payer_id`` whose links no longer work."""
+    """Stop unsent access emails to ``payer_id`` whose links no longer work: queued ones, and
+    those a sender has claimed, which it checks again just before sending (see
+    :func:`clientpay_tui.mail.claims.not_wanted`)."""
     result = session.execute(
         update(OutboxEmail)
         .where(
             OutboxEmail.payer_id == payer_id,
             OutboxEmail.kind.in_((EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)),
-            OutboxEmail.status == EmailStatus.QUEUED,
+            OutboxEmail.status.in_((EmailStatus.QUEUED, EmailStatus.SENDING)),
         )
         .values(status=EmailStatus.FAILED, last_error=reason, body_text=None, body_html=None)
         .execution_options(synchronize_session=False)

@@ -3,6 +3,7 @@ against a real aiosmtpd server on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -84,3 +85,24 @@ async def test_unreachable_server_is_a_retry_warning_and_nothing_is_lost(
     [email] = emails_to(services, "barbara@example.com")
     assert email.status == EmailStatus.QUEUED
     assert email.last_error
+
+
+async def test_quitting_while_an_email_is_sent_waits_for_its_answer(
+    make_app, staff, services, clock, add_payer, smtp
+):
+    """Exiting at once would give the email back, and it would go out again later."""
+    smtp.handler.keep_before_answer = True  # the server has the message …
+    smtp.handler.data_gate = asyncio.Event()  # … and answers when the test says so
+    payer = add_payer("Barbara Liskov", "barbara@example.com")
+    app = make_app(staff, mailer=sender_for(services, clock, **smtp.settings_overrides()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await grant(app, pilot, payer)
+        await until(pilot, lambda: smtp.handler.data_started == 1)
+        await pilot.press("ctrl+q")
+        await pilot.pause()  # the key is handled: the app would be gone now without the wait
+        assert app.is_running, "waits for the server's answer"
+        smtp.handler.data_gate.set()
+        await until(pilot, lambda: not app.is_running)
+    [email] = emails_to(services, "barbara@example.com")
+    assert email.status == EmailStatus.SENT
+    assert len(smtp.handler.messages) == 1

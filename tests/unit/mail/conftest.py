@@ -22,6 +22,15 @@ from clientpay_tui.mail.compose import compose
 from clientpay_tui.mail.sender import SmtpSender
 
 
+async def until(condition: Callable[[], object], within: float = 10.0) -> None:
+    """Wait on the running loop until ``condition()`` is true; fail after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
 @dataclass
 class Received:
     mail_from: str
@@ -41,7 +50,14 @@ class RecordingHandler:
         self.data_reply: str | None = None
         """e.g. ``"451 4.3.0 try later"``: refuse every message after DATA with this."""
         self.data_delay = 0.0
+        self.data_gate: asyncio.Event | None = None
+        """When set: each DATA waits for this event before the server answers."""
         self.data_started = 0
+        self.data_ended = 0
+        """DATA commands answered, or cut off by the client hanging up."""
+        self.keep_before_answer = False
+        """Keep each message as soon as it has arrived, before the gate and delay: a server
+        that has the message but has not said so yet."""
 
     async def handle_RCPT(self, _server, _session, envelope, address, _options):  # type: ignore[no-untyped-def]
         if self.rcpt_reply:
@@ -51,17 +67,31 @@ class RecordingHandler:
 
     async def handle_DATA(self, server, _session, envelope):  # type: ignore[no-untyped-def]
         self.data_started += 1
+        try:
+            return await self._answer_DATA(server, envelope)
+        finally:  # also when the client hangs up and aiosmtpd cancels the handler
+            self.data_ended += 1
+
+    async def _answer_DATA(self, server, envelope):  # type: ignore[no-untyped-def]
+        if self.keep_before_answer:
+            self._keep(server, envelope)
+        if self.data_gate is not None:
+            await self.data_gate.wait()
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
         if self.data_reply:
             return self.data_reply
+        if not self.keep_before_answer:
+            self._keep(server, envelope)
+        return "250 OK queued"
+
+    def _keep(self, server, envelope) -> None:  # type: ignore[no-untyped-def]
         raw = envelope.original_content
         parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
         tls = server.transport.get_extra_info("ssl_object") is not None
         self.messages.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), raw, parsed, tls)
         )
-        return "250 OK queued"
 
     def message_ids(self) -> list[str]:
         return [str(m.message["Message-ID"]) for m in self.messages]

@@ -11,14 +11,7 @@ from clientpay_tui.db.models import EmailStatus
 from clientpay_tui.mail.delivery import DeliveryResult, Outcome
 from clientpay_tui.mail.sender import SmtpSender
 from clientpay_tui.services.payers import PayerForm
-
-
-async def _until(condition, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
+from tests.unit.mail.conftest import until
 
 
 async def test_a_poke_delivers_at_once_and_stop_ends_the_loop(
@@ -27,13 +20,13 @@ async def test_a_poke_delivers_at_once_and_stop_ends_the_loop(
     sender = SmtpSender(db, mail_settings, clock=clock, poll_seconds=60)
     results: list[DeliveryResult] = []
     running = asyncio.create_task(sender.run(results.append))
-    await asyncio.sleep(0.1)  # idle now, until a poke or a minute from now
+    await until(sender.idle.is_set)  # idle now, until a poke or a minute from now
     payer = services.payers.create(admin, PayerForm(name="Ada", email="ada@example.com"))
 
     # The app grants in a thread worker and pokes from there.
     queued = await asyncio.to_thread(services.access.grant, admin, payer.id)
     threading.Thread(target=sender.poke).start()
-    await _until(lambda: results)
+    await until(lambda: results)
 
     assert [(r.email_id, r.outcome, r.payer_id) for r in results] == [
         (queued.email_id, Outcome.SENT, payer.id)
@@ -52,13 +45,13 @@ async def test_a_server_outage_is_reported_as_retry_and_a_poke_tries_again(
     results: list[DeliveryResult] = []
     queue_emails(1)
     running = asyncio.create_task(sender.run(results.append))
-    await _until(lambda: results)
+    await until(lambda: results)
     assert results[0].outcome == Outcome.RETRY
 
     async with make_smtp_server(port=port) as server:
         clock.advance(seconds=30)
         sender.poke()
-        await _until(lambda: len(results) == 2)
+        await until(lambda: len(results) == 2)
         sender.stop()
         await asyncio.wait_for(running, 5)
 
@@ -75,12 +68,13 @@ async def test_cancelling_run_gives_back_every_unfinished_email(
     smtp_server.handler.data_delay = 0.3
     sender = SmtpSender(db, mail_settings, clock=clock)
     running = asyncio.create_task(sender.run(lambda _result: None))
-    await _until(lambda: smtp_server.handler.data_started >= 2)
+    await until(lambda: smtp_server.handler.data_started >= 2)
 
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running
-    await asyncio.sleep(0.4)  # the server finishes what it was reading
+    handler = smtp_server.handler
+    await until(lambda: handler.data_ended == handler.data_started)  # the server is done too
 
     rows = outbox_rows()
     assert EmailStatus.SENDING not in {row.status for row in rows}
