@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -73,6 +73,16 @@ class Settings(BaseSettings):
 
     mouse: bool = True
     """Capture the mouse. Turn off so that text can be selected in the terminal over SSH."""
+
+    portal_host: str = "127.0.0.1"
+    """Address ``clientpay-tui portal`` listens on (put a TLS reverse proxy in front)."""
+    portal_port: int = Field(default=8000, ge=1, le=65535)
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or CIDR networks) whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` the portal believes; from anyone else those headers are ignored."""
+    portal_mfa: Literal["off", "email"] = "off"
+    """``email``: after the password, a payer enters a 6-digit code emailed to them (staff can
+    exempt one payer)."""
 
     @field_validator("portal_url")
     @classmethod

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -89,6 +90,7 @@ class EmailKind(enum.StrEnum):
     RESET = "reset"
     ACCESS_ADDED = "access_added"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an email kind, not a secret
+    SIGN_IN_CODE = "sign_in_code"
 
 
 class EmailStatus(enum.StrEnum):
@@ -119,9 +121,14 @@ class Staff(Base):
 
 
 class PortalLogin(Base):
-    """One payer-portal account. One email address, possibly many payer records."""
+    """One payer-portal account. One email address, possibly many payer records.
+
+    Its ids are never reused (``AUTOINCREMENT`` on SQLite, an identity on PostgreSQL): a web
+    session or link that outlives a deleted login must not find a newer login under its id.
+    """
 
     __tablename__ = "portal_login"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email_key: Mapped[str] = mapped_column(key_string(320), unique=True)
@@ -158,6 +165,8 @@ class Payer(Base):
     login_id: Mapped[int | None] = mapped_column(
         ForeignKey("portal_login.id", ondelete="SET NULL"), index=True
     )
+    mfa_exempt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Staff let this payer sign in to the portal without the emailed code."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -183,6 +192,62 @@ class AccessToken(Base):
     revoked_at: Mapped[datetime | None]
 
     login: Mapped[PortalLogin] = relationship(back_populates="tokens")
+
+
+class WebStage(enum.StrEnum):
+    """How far a portal browser session has come."""
+
+    ANONYMOUS = "anonymous"
+    """A visitor with a form open (sign-in, forgot): the session only carries its CSRF secret."""
+    LINK = "link"
+    """A welcome or reset link was exchanged: the session may set that login's password."""
+    MFA = "mfa"
+    """The password was right; the emailed code is still to be entered."""
+    SIGNED_IN = "signed_in"
+
+
+class PortalSession(Base):
+    """A payer portal browser session, held server-side so that it can be ended at once.
+
+    The cookie carries 256 random bits; only their SHA-256 is stored here, so a database
+    reader cannot take over a session. Deleting the login deletes its sessions.
+    """
+
+    __tablename__ = "portal_session"
+    __table_args__ = (Index("ix_portal_session_last_seen", "last_seen_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 (hex) of the cookie value."""
+    login_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_login.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[WebStage] = mapped_column(_enum(WebStage, "web_stage"))
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    link_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    """While ``stage`` is ``link``: the SHA-256 of the exchanged link's token."""
+    link_purpose: Mapped[TokenPurpose | None] = mapped_column(
+        _enum(TokenPurpose, "web_link_purpose")
+    )
+    mfa_code_hash: Mapped[str | None] = mapped_column(String(64))
+    """While ``stage`` is ``mfa``: the SHA-256 of the emailed code (cleared once used)."""
+    mfa_expires_at: Mapped[datetime | None]
+    mfa_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    """When this id was issued: a new id comes with each sign-in, so the absolute limit
+    counts from the sign-in."""
+    last_seen_at: Mapped[datetime]
+
+
+class PortalRateEvent(Base):
+    """One counted attempt in a rate-limit bucket (per IP address or per account)."""
+
+    __tablename__ = "portal_rate_event"
+    __table_args__ = (Index("ix_portal_rate_event_bucket", "bucket", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(100))
+    """``<action>:ip:<address>`` or ``<action>:acct:<sha-256 of the address>``."""
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Client(Base):

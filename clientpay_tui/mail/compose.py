@@ -22,6 +22,7 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.RESET: "{firm}: reset your payment portal password",
     EmailKind.ACCESS_ADDED: "{firm}: more is now shown in your payment portal",
     EmailKind.PASSWORD_CHANGED: "{firm}: your payment portal password was changed",
+    EmailKind.SIGN_IN_CODE: "{firm}: your payment portal sign-in code",
 }
 
 
@@ -55,6 +56,7 @@ def compose(
     link: str | None = None,
     expires_at: datetime | None = None,
     added: str | None = None,
+    code: str | None = None,
 ) -> ComposedEmail:
     """Render one email.
 
@@ -66,6 +68,7 @@ def compose(
         link: the single-use welcome or reset link (welcome and reset only).
         expires_at: when ``link`` stops working.
         added: for ``access_added``, the payer record now covered by the login.
+        code: for ``sign_in_code``, the 6-digit code (valid until ``expires_at``).
     """
     values = {
         "firm_name": clean_text(firm_name),
@@ -75,6 +78,7 @@ def compose(
         "link": link,
         "expires_at": expires_at.strftime("%d %b %Y %H:%M UTC") if expires_at else None,
         "added": clean_text(added) if added else None,
+        "code": code,
     }
     env = _environment()
     text = env.get_template(f"{kind.value}.txt").render(values)

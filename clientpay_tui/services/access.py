@@ -32,6 +32,7 @@ from clientpay_tui.services.access_emails import (
     queue_email,
 )
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
+from clientpay_tui.services.portal_sessions import end_login_sessions
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,7 @@ class AccessService:
         login = session.get(PortalLogin, payer.login_id, with_for_update=True)
         assert login is not None
         _set_login(session, payer, None)
+        end_login_sessions(session, login.id)  # what the login's sessions see just changed
         cancel_unsent(session, payer.id, reason)
         remaining = session.scalar(
             select(func.count()).select_from(Payer).where(Payer.login_id == login.id)
