@@ -46,7 +46,29 @@ class PayerAssociations:
 
 
 @dataclass(frozen=True)
+class PayerPreview:
+    """A :class:`RowSource` of the invoices the payer sees in the portal, newest first, read a
+    page at a time through the service that serves the portal's home page."""
+
+    session: StaffSession
+    view: PortalView
+    """Loaded with the tabs: its figures and first invoices."""
+
+    def count(self) -> tuple[int, bool]:
+        return self.view.invoice_count, self.view.invoice_count_capped
+
+    def fetch(self, offset: int, limit: int) -> Sequence[VisibleInvoice]:
+        loaded = self.view.invoices
+        everything = len(loaded) == self.view.invoice_count and not self.view.invoice_count_capped
+        if offset + limit <= len(loaded) or everything:
+            return loaded[offset : offset + limit]
+        preview = self.session.services.preview
+        return preview.invoice_page(self.session.actor, self.view.payer_id, offset, limit).invoices
+
+
+@dataclass(frozen=True)
 class TabsData:
+    session: StaffSession
     preview: PortalView
     activity: list[AuditEntry]
     associations: PayerAssociations | None
@@ -61,6 +83,7 @@ def load_tabs(session: StaffSession, payer_id: int, connect: bool) -> TabsData:
         total = services.associations.count_for_payer(actor, payer_id)
         associations = PayerAssociations(session, payer_id, total)
     return TabsData(
+        session=session,
         preview=services.preview.portal_view(actor, payer_id),
         activity=services.audit.for_payer(actor, payer_id),
         associations=associations,
@@ -207,7 +230,7 @@ def detail_panes() -> dict[str, tuple[str, DataPane[Any]]]:
 
 def show_tabs(panes: dict[str, DataPane[Any]], data: TabsData) -> None:
     preview = data.preview
-    panes["preview"].show(preview.invoices, preview.summary)
+    panes["preview"].show(PayerPreview(data.session, preview), preview.summary)
     wallets = preview.wallets
     panes["wallets"].show(
         wallets, f"{plural(len(wallets), 'wallet')} the payer manages in the portal."
