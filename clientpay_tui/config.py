@@ -84,12 +84,25 @@ class Settings(BaseSettings):
     """``email``: after the password, a payer enters a 6-digit code emailed to them (staff can
     exempt one payer)."""
 
+    payment_gateway: str = "none"
+    """Who takes the portal's payments: ``none`` (payers see and manage nothing that charges),
+    ``test`` (the test gateway: documented test cards, no money moves; the demo's choice) or
+    a real processor's adapter as ``package.module:factory``."""
+
     @field_validator("portal_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
             raise ValueError("must start with https:// or http://")
         return value.rstrip("/")
+
+    @field_validator("payment_gateway")
+    @classmethod
+    def _gateway_name(cls, value: str) -> str:
+        module, colon, factory = value.partition(":")
+        if value in ("none", "test") or (colon and module and factory.isidentifier()):
+            return value
+        raise ValueError('must be "none", "test" or "package.module:factory"')
 
     @field_validator("database_url")
     @classmethod

@@ -33,6 +33,7 @@ DEMO_FIRM = {
     "firm_name": "Harbor & Finch LLP",
     "portal_url": "https://portal.harbor-finch.example",
     "mail_from": "Harbor & Finch Billing <billing@harbor-finch.example>",
+    "payment_gateway": "test",  # the demo's payments use the test gateway: no money moves
 }
 
 

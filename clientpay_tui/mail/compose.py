@@ -6,6 +6,7 @@ here: the sender builds them with :mod:`email` from the outbox row.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -22,6 +23,7 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.RESET: "{firm}: reset your payment portal password",
     EmailKind.ACCESS_ADDED: "{firm}: more is now shown in your payment portal",
     EmailKind.PASSWORD_CHANGED: "{firm}: your payment portal password was changed",
+    EmailKind.RECEIPT: "{firm}: receipt for your payment",
     EmailKind.SIGN_IN_CODE: "{firm}: your payment portal sign-in code",
 }
 
@@ -56,6 +58,7 @@ def compose(
     link: str | None = None,
     expires_at: datetime | None = None,
     added: str | None = None,
+    receipt: Mapping[str, object] | None = None,
     code: str | None = None,
 ) -> ComposedEmail:
     """Render one email.
@@ -68,6 +71,8 @@ def compose(
         link: the single-use welcome or reset link (welcome and reset only).
         expires_at: when ``link`` stops working.
         added: for ``access_added``, the payer record now covered by the login.
+        receipt: for ``receipt``, the payment (amount, method, invoices as (number, amount)
+            pairs, reference, when, transaction_id, test_mode).
         code: for ``sign_in_code``, the 6-digit code (valid until ``expires_at``).
     """
     values = {
@@ -78,6 +83,7 @@ def compose(
         "link": link,
         "expires_at": expires_at.strftime("%d %b %Y %H:%M UTC") if expires_at else None,
         "added": clean_text(added) if added else None,
+        "receipt": receipt,
         "code": code,
     }
     env = _environment()

@@ -17,6 +17,7 @@ from clientpay_tui.db.models import (
     Matter,
     Payer,
     Transaction,
+    TransactionInvoice,
     Wallet,
 )
 from clientpay_tui.services.seed import FIRST, LAST, MATTERS, SUFFIX, WORDS
@@ -128,29 +129,43 @@ def add_history(
         wallets = []
         for w in range(rng.randint(1, 2)):
             card = w == 0
+            last4 = f"{rng.randrange(1000, 9999)}"
+            brand = "Visa" if card else "Checking"
+            # Test-gateway tokens that approve: the demo's saved methods can pay.
             wallet = Wallet(
                 payer_id=payer.id,
                 kind="card" if card else "bank",
-                label=f"Visa •••• {rng.randrange(1000, 9999)}"
-                if card
-                else f"Checking •••• {rng.randrange(1000, 9999)}",
+                label=f"{brand} •••• {last4}",
                 is_default=card,
                 created_at=payer.created_at + timedelta(days=1),
+                token=f"test_{'card' if card else 'bank'}_approve_demo{payer.id}w{w}",
+                gateway="test",
+                brand=brand,
+                last4=last4,
+                exp_month=(payer.id % 12) + 1 if card else None,
+                exp_year=now.year + 2 if card else None,
+                holder_name=payer.name,
             )
             session.add(wallet)
             wallets.append(wallet)
         session.flush()
         for _ in range(rng.randint(0, 5)):
             invoice = rng.choice(by_client.get(client.id) or catalog.invoices)
-            session.add(
-                Transaction(
-                    payer_id=payer.id,
-                    wallet_id=rng.choice(wallets).id,
-                    invoice_id=invoice.id,
-                    amount_cents=rng.randrange(5_000, max(invoice.amount_cents, 5_001), 100),
-                    status=rng.choice(["succeeded"] * 5 + ["failed", "refunded"]),
-                    description=f"Payment of {invoice.number}",
-                    created_at=now
-                    - timedelta(days=rng.randrange(1, 300), minutes=rng.randrange(600)),
-                )
+            wallet = rng.choice(wallets)
+            amount = rng.randrange(5_000, max(invoice.amount_cents, 5_001), 100)
+            status = rng.choice(["succeeded"] * 5 + ["failed", "refunded"])
+            transaction = Transaction(
+                payer_id=payer.id,
+                wallet_id=wallet.id,
+                amount_cents=amount,
+                status=status,
+                description=f"Payment of {invoice.number}",
+                created_at=now - timedelta(days=rng.randrange(1, 300), minutes=rng.randrange(600)),
+                method_label=wallet.label,
+                gateway="test",
+                refunded_cents=amount if status == "refunded" else 0,
             )
+            transaction.invoices = [
+                TransactionInvoice(invoice_id=invoice.id, position=0, amount_cents=amount)
+            ]
+            session.add(transaction)

@@ -57,7 +57,7 @@ def payer_id(services, admin, firm, db):
     connect = firm.invoice(
         "CN-1", client="C1", day="2026-01-01", balance=1_000, source=InvoiceSource.CONNECT
     )
-    internal = firm.invoice(
+    firm.invoice(
         "IN-1", client="C1", day="2026-01-02", balance=2_500, source=InvoiceSource.INTERNAL
     )
     firm.invoice("EX-1", client="C1", day="2026-01-03", balance=700, source=InvoiceSource.EXTERNAL)
@@ -76,7 +76,6 @@ def payer_id(services, admin, firm, db):
             Transaction(
                 payer_id=payer,
                 wallet_id=wallet.id,
-                invoice_id=internal.id,
                 amount_cents=500,
                 status="settled",
                 description="Part payment",

@@ -1,0 +1,123 @@
+"""Choosing what to pay: the payable invoices of a login, and an allocation of a payment
+(chosen invoices in full, or an amount spread oldest first), by the portal's own rules
+(:mod:`clientpay_tui.services.visible_invoices`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from clientpay_tui.db.models import Client, Invoice, Matter
+from clientpay_tui.errors import ValidationFailed
+from clientpay_tui.services.integrations import enabled_integrations
+from clientpay_tui.services.payments.views import (
+    NOT_SHOWN,
+    Allocation,
+    PayableInvoice,
+    Payables,
+    money,
+)
+from clientpay_tui.services.visible_invoices import payability, payable_condition, visible_condition
+
+PAYABLE_SHOWN = 500
+"""The pay page lists at most this many payable invoices (oldest first)."""
+OLDEST_FIRST = (Invoice.invoice_date, Invoice.id)
+
+
+def payable_now(session: Session, payer_ids: tuple[int, ...]) -> ColumnElement[bool]:
+    """Invoices ``payer_ids`` see and may pay now."""
+    integrations = enabled_integrations(session)
+    return visible_condition(payer_ids, integrations) & payable_condition(integrations)
+
+
+def payables(session: Session, payer_ids: tuple[int, ...], limit: int = PAYABLE_SHOWN) -> Payables:
+    if not payer_ids:
+        return Payables([], 0, 0)
+    condition = payable_now(session, payer_ids)
+    count, total = session.execute(
+        select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.balance_cents), 0)).where(
+            condition
+        )
+    ).one()
+    rows = session.execute(
+        select(Invoice, Client.name, Matter.description)
+        .join(Client, Client.id == Invoice.client_id)
+        .outerjoin(Matter, Matter.id == Invoice.matter_id)
+        .where(condition)
+        .order_by(*OLDEST_FIRST)
+        .limit(limit)
+    ).all()
+    invoices = [
+        PayableInvoice(i.id, i.number, i.invoice_date, client, matter, i.balance_cents)
+        for i, client, matter in rows
+    ]
+    return Payables(invoices, int(count), int(total))
+
+
+def allocate(
+    session: Session,
+    payer_ids: tuple[int, ...],
+    invoice_ids: Sequence[int] | None,
+    amount_cents: int | None,
+) -> list[Allocation]:
+    """Chosen invoices in full, or ``amount_cents`` spread over the oldest payable first.
+
+    Raises:
+        ValidationFailed: nothing chosen; an invoice not shown or not payable; an amount of
+            zero or more than is open.
+    """
+    if invoice_ids is not None:
+        return chosen(session, payer_ids, invoice_ids)
+    if amount_cents is None or amount_cents <= 0:
+        raise ValidationFailed("Enter an amount to pay, more than zero.")
+    condition = payable_now(session, payer_ids)
+    left, allocations, offset = amount_cents, [], 0
+    while left > 0:
+        chunk = session.execute(
+            select(Invoice.id, Invoice.number, Invoice.balance_cents)
+            .where(condition)
+            .order_by(*OLDEST_FIRST)
+            .offset(offset)
+            .limit(PAYABLE_SHOWN)
+        ).all()
+        if not chunk:
+            raise ValidationFailed(
+                f"That is more than you can pay now ({money(amount_cents - left)} is open)."
+            )
+        for invoice_id, number, balance in chunk:
+            part = min(left, balance)
+            allocations.append(Allocation(invoice_id, number, part))
+            left -= part
+            if left == 0:
+                break
+        offset += len(chunk)
+    return allocations
+
+
+def chosen(
+    session: Session, payer_ids: tuple[int, ...], invoice_ids: Sequence[int]
+) -> list[Allocation]:
+    """Each chosen invoice's whole balance, oldest first; every one must be payable."""
+    wanted = sorted(set(invoice_ids))
+    if not wanted:
+        raise ValidationFailed("Choose at least one invoice to pay.")
+    integrations = enabled_integrations(session)
+    found = {
+        invoice.id: invoice
+        for invoice in session.scalars(
+            select(Invoice).where(
+                Invoice.id.in_(wanted), visible_condition(payer_ids, integrations)
+            )
+        )
+    }
+    for invoice_id in wanted:
+        invoice = found.get(invoice_id)
+        if invoice is None:
+            raise ValidationFailed(NOT_SHOWN)
+        payable, reason = payability(invoice.source, invoice.balance_cents, integrations)
+        if not payable:
+            raise ValidationFailed(f"{invoice.number} cannot be paid here: {reason}.")
+    ordered = sorted(found.values(), key=lambda i: (i.invoice_date, i.id))
+    return [Allocation(i.id, i.number, i.balance_cents) for i in ordered]
