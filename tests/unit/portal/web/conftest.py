@@ -89,3 +89,17 @@ async def sign_in(web: httpx.AsyncClient, email: str, password: str) -> httpx.Re
 
 def portal_settings(services: Services, **overrides: Any) -> Settings:
     return load_settings(**{**services.settings.model_dump(), **overrides})
+
+
+def without_csrf(html: str) -> str:
+    """A page with its CSRF token blanked, to compare two answers."""
+    return _CSRF.sub('name="csrf_token" value=""', html)
+
+
+async def set_password(web: httpx.AsyncClient, link: str, password: str) -> httpx.Response:
+    """Open a link (path and query), then submit ``password`` twice on its page."""
+    opened = await web.get(link)
+    assert opened.status_code == 303 and opened.headers["location"] == "/set-password"
+    return await post_form(
+        web, "/set-password", "/set-password", {"password": password, "password_again": password}
+    )
