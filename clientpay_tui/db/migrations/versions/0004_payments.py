@@ -76,11 +76,18 @@ def upgrade() -> None:
             batch_op.f("ix_transaction_invoice_invoice_id"), ["invoice_id"], unique=False
         )
 
-    op.execute(
-        "INSERT INTO transaction_invoice (transaction_id, invoice_id, position, amount_cents) "
-        "SELECT id, invoice_id, 0, amount_cents FROM payment_transaction "
-        "WHERE invoice_id IS NOT NULL"
-    )
+    # Read before the table is rebuilt: on SQLite the rebuild drops payment_transaction, and
+    # with foreign keys on that drop empties transaction_invoice (ON DELETE CASCADE).
+    bind = op.get_bind()
+    paid = [
+        {"transaction_id": t, "invoice_id": i, "position": 0, "amount_cents": a}
+        for t, i, a in bind.execute(
+            sa.text(
+                "SELECT id, invoice_id, amount_cents FROM payment_transaction "
+                "WHERE invoice_id IS NOT NULL"
+            )
+        )
+    ]
     with op.batch_alter_table("payment_transaction", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("method_label", sa.String(length=100), server_default="", nullable=False)
@@ -106,6 +113,14 @@ def upgrade() -> None:
             op.f("fk_payment_transaction_invoice_id_invoice"), type_="foreignkey"
         )
         batch_op.drop_column("invoice_id")
+    if paid:
+        bind.execute(
+            sa.text(
+                "INSERT INTO transaction_invoice (transaction_id, invoice_id, position, "
+                "amount_cents) VALUES (:transaction_id, :invoice_id, :position, :amount_cents)"
+            ),
+            paid,
+        )
 
     _fill_labels()
 
@@ -139,17 +154,29 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox_email", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_outbox_email_email_kind"), type_="check")
         batch_op.create_check_constraint("email_kind", _kind_check(OLD_KINDS))
+    # A transaction of several invoices keeps its first one. Read before the rebuild (which
+    # empties transaction_invoice on SQLite, see upgrade).
+    bind = op.get_bind()
+    first = [
+        {"id": t, "invoice_id": i}
+        for t, i in bind.execute(
+            sa.text(
+                "SELECT transaction_id, invoice_id FROM transaction_invoice ti WHERE position = "
+                "(SELECT min(position) FROM transaction_invoice o "
+                "WHERE o.transaction_id = ti.transaction_id)"
+            )
+        )
+    ]
     with op.batch_alter_table("payment_transaction", schema=None) as batch_op:
         batch_op.add_column(sa.Column("invoice_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
             op.f("fk_payment_transaction_invoice_id_invoice"), "invoice", ["invoice_id"], ["id"]
         )
-    # A transaction of several invoices keeps its first one.
-    op.execute(
-        "UPDATE payment_transaction SET invoice_id = (SELECT ti.invoice_id FROM "
-        "transaction_invoice ti WHERE ti.transaction_id = payment_transaction.id "
-        "ORDER BY ti.position LIMIT 1)"
-    )
+    if first:
+        bind.execute(
+            sa.text("UPDATE payment_transaction SET invoice_id = :invoice_id WHERE id = :id"),
+            first,
+        )
     with op.batch_alter_table("payment_transaction", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("uq_payment_transaction_idempotency_key"), type_="unique"
@@ -169,14 +196,19 @@ def downgrade() -> None:
     with op.batch_alter_table("transaction_invoice", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_transaction_invoice_invoice_id"))
     op.drop_table("transaction_invoice")
+    # The SQLite rebuild of wallet sets payment_transaction.wallet_id to NULL (ON DELETE SET
+    # NULL fires when the old table is dropped): put the links back.
+    links = [
+        {"id": t, "wallet_id": w}
+        for t, w in bind.execute(
+            sa.text("SELECT id, wallet_id FROM payment_transaction WHERE wallet_id IS NOT NULL")
+        )
+    ]
     with op.batch_alter_table("wallet", schema=None) as batch_op:
-        for column in (
-            "holder_name",
-            "exp_year",
-            "exp_month",
-            "last4",
-            "brand",
-            "gateway",
-            "token",
-        ):
+        for column in ("holder_name", "exp_year", "exp_month", "last4", "brand", "gateway"):
             batch_op.drop_column(column)
+        batch_op.drop_column("token")
+    if links:
+        bind.execute(
+            sa.text("UPDATE payment_transaction SET wallet_id = :wallet_id WHERE id = :id"), links
+        )
