@@ -98,7 +98,7 @@ class PortalMfa(PortalPart):
             if row is None or row.stage != WebStage.MFA or row.login_id is None:
                 raise AuthenticationFailed(START_AGAIN)
             login_id = row.login_id
-            failure = self._problem(row, code.strip(), now)
+            failure, reason = self._problem(row, code.strip(), now)
             if failure is None:
                 row.mfa_code_hash = None  # single use, even before the session is replaced
                 login = session.get(PortalLogin, login_id)
@@ -113,13 +113,12 @@ class PortalMfa(PortalPart):
                     login_id,
                 )
                 return identity_of(session, login)
-            what = "expired" if "expired" in str(failure) else "wrong"
             audit.record_for_login(
                 session,
                 now,
                 PORTAL_ACTOR,
                 "portal.mfa_failed",
-                f"Sign-in code refused: {what} (try {row.mfa_attempts} of {CODE_TRIES})",
+                f"Sign-in code refused: {reason} ({row.mfa_attempts} of {CODE_TRIES} tries used)",
                 login_id,
             )
             if isinstance(failure, AuthenticationFailed):
@@ -127,17 +126,20 @@ class PortalMfa(PortalPart):
         raise failure
 
     @staticmethod
-    def _problem(row: PortalSession, code: str, now: datetime) -> ClientPayError | None:
+    def _problem(row: PortalSession, code: str, now: datetime) -> tuple[ClientPayError | None, str]:
+        """The answer to a typed code and the reason for the audit log."""
         if row.mfa_code_hash is None or row.mfa_attempts >= CODE_TRIES:
-            return AuthenticationFailed(f"That code cannot be used any more. {START_AGAIN}")
+            return AuthenticationFailed(f"That code cannot be used any more. {START_AGAIN}"), "used"
         if row.mfa_expires_at is None or now >= row.mfa_expires_at:
-            return AuthenticationFailed(f"That code has expired. {START_AGAIN}")
+            return AuthenticationFailed(f"That code has expired. {START_AGAIN}"), "expired"
         if hmac.compare_digest(row.mfa_code_hash, code_hash(code)):
-            return None
+            return None, ""
         row.mfa_attempts += 1
         left = CODE_TRIES - row.mfa_attempts
         if left <= 0:
-            return AuthenticationFailed(f"Too many wrong codes. {START_AGAIN}")
+            return AuthenticationFailed(
+                f"Too many wrong codes. {START_AGAIN}"
+            ), "wrong, the last try"
         return ValidationFailed(
             f"That code is not right. {left} {'try' if left == 1 else 'tries'} left."
-        )
+        ), "wrong"

@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from clientpay_tui.config import Settings
-from clientpay_tui.errors import RateLimited
+from clientpay_tui.errors import DatabaseError, RateLimited
 from clientpay_tui.portal import Portal
 from clientpay_tui.portal.common import RESPONSE_FLOOR_SECONDS
 from clientpay_tui.portal.web.pages import (
@@ -79,6 +79,25 @@ async def _rate_limited(request: Request, exc: Exception) -> Response:
     return await render(request, "refused.html", status_code=429, message=str(exc))
 
 
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    # The database is unreachable or locked: say so in one line, never a traceback.
+    message = "The portal cannot reach its records just now. Please try again in a minute."
+    return await _plain_page(request, message, 503)
+
+
+async def _plain_page(request: Request, message: str, status_code: int) -> Response:
+    try:
+        return await render(request, "refused.html", status_code=status_code, message=message)
+    except DatabaseError:  # no session to render with: answer without one
+        state = request.app.state.web
+        return state.templates.TemplateResponse(
+            request,
+            "refused.html",
+            {"message": message, "firm_name": state.settings.firm_name, "signed_in": False},
+            status_code=status_code,
+        )
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = "This page does not exist." if exc.status_code == 404 else "That did not work."
@@ -119,6 +138,7 @@ def create_app(
             CsrfRefused: _csrf_refused,
             RateLimited: _rate_limited,
             HTTPException: _http_error,
+            DatabaseError: _unavailable,
         },
     )
     app.state.web = state

@@ -114,9 +114,12 @@ async def set_password(request: Request) -> Response:
     except InvalidLink:
         return await _invalid(request)
     except ValidationFailed as error:
-        info = await call(
-            the_portal.links.open_digest, current.link_token_hash, current.link_purpose
-        )
+        try:
+            info = await call(
+                the_portal.links.open_digest, current.link_token_hash, current.link_purpose
+            )
+        except InvalidLink:
+            return await _invalid(request)
         return await _form(request, info.email, current.link_purpose, str(error))
     # The link proved the payer reads the login's mailbox: no emailed code on top.
     await switch_session(request, WebStage.SIGNED_IN, login_id=identity.login_id)

@@ -86,3 +86,20 @@ async def test_logout_then_sign_in_again(web, active) -> None:
 async def test_unknown_pages_get_a_404_page(web) -> None:
     answer = await web.get("/nowhere")
     assert answer.status_code == 404 and "This page does not exist" in answer.text
+
+
+async def test_a_database_problem_is_one_friendly_line_not_a_traceback(
+    web, web_app, monkeypatch
+) -> None:
+    from clientpay_tui.errors import DatabaseBusy
+    from clientpay_tui.portal.sessions import PortalSessions
+
+    def busy(*_args, **_kwargs):
+        raise DatabaseBusy("the database is locked by another program")
+
+    monkeypatch.setattr(PortalSessions, "load", busy)
+    monkeypatch.setattr(PortalSessions, "start", busy)
+    answer = await web.get("/login")
+    assert answer.status_code == 503
+    assert "cannot reach its records" in answer.text
+    assert answer.headers["content-security-policy"]
