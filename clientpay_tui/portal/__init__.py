@@ -38,6 +38,8 @@ class Portal:
         limits: per-IP and per-account rate limits of the public forms.
         mfa: the emailed sign-in code (``portal_mfa = "email"``).
         passwords: a signed-in payer changes their password.
+        wallets: a login's saved payment methods (:mod:`clientpay_tui.services.payments`).
+        payments: paying invoices and the history of payments.
     """
 
     def __init__(self, services: Services, *, floor_seconds: float = RESPONSE_FLOOR_SECONDS):
@@ -54,3 +56,5 @@ class Portal:
         self.limits = PortalLimits(services, floor_seconds=floor_seconds)
         self.mfa = PortalMfa(services, floor_seconds=floor_seconds)
         self.passwords = PortalPasswords(services, floor_seconds=floor_seconds)
+        self.wallets = services.wallets
+        self.payments = services.payments

@@ -42,6 +42,8 @@ ROUTE_MODULES: Sequence[str] = (
     "clientpay_tui.portal.web.signin",
     "clientpay_tui.portal.web.links",
     "clientpay_tui.portal.web.account",
+    "clientpay_tui.portal.web.pay",
+    "clientpay_tui.portal.web.wallets",
 )
 """Each module's ``ROUTES`` are served; add a page group's module here."""
 
