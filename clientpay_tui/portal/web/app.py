@@ -74,11 +74,11 @@ async def _sign_in_required(request: Request, _exc: Exception) -> Response:
 
 
 async def _csrf_refused(request: Request, exc: Exception) -> Response:
-    return await render(request, "refused.html", status_code=403, message=str(exc))
+    return await render(request, "refused.html", status_code=403, has_form=False, message=str(exc))
 
 
 async def _rate_limited(request: Request, exc: Exception) -> Response:
-    return await render(request, "refused.html", status_code=429, message=str(exc))
+    return await render(request, "refused.html", status_code=429, has_form=False, message=str(exc))
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
@@ -89,7 +89,9 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
 
 async def _plain_page(request: Request, message: str, status_code: int) -> Response:
     try:
-        return await render(request, "refused.html", status_code=status_code, message=message)
+        return await render(
+            request, "refused.html", status_code=status_code, has_form=False, message=message
+        )
     except DatabaseError:  # no session to render with: answer without one
         state = request.app.state.web
         return state.templates.TemplateResponse(
@@ -103,7 +105,7 @@ async def _plain_page(request: Request, message: str, status_code: int) -> Respo
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = "This page does not exist." if exc.status_code == 404 else "That did not work."
-    return await render(request, "refused.html", status_code=exc.status_code, message=message)
+    return await _plain_page(request, message, exc.status_code)
 
 
 def create_app(

@@ -37,7 +37,9 @@ async def _exchange(request: Request, purpose: TokenPurpose) -> Response:
     try:
         await call(the_portal.limits.hit, limits.ip_bucket(limits.LINK_IP, client_ip(request)))
     except RateLimited as error:
-        return await render(request, "refused.html", status_code=429, message=str(error))
+        return await render(
+            request, "refused.html", status_code=429, has_form=False, message=str(error)
+        )
     try:
         await call(the_portal.links.open_link, token, purpose)
     except InvalidLink:

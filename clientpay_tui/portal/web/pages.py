@@ -142,18 +142,27 @@ def finish(request: Request, response: Response) -> Response:
 
 
 async def render(
-    request: Request, template: str, *, status_code: int = 200, **context: Any
+    request: Request,
+    template: str,
+    *,
+    status_code: int = 200,
+    has_form: bool = True,
+    **context: Any,
 ) -> Response:
     """Render ``template`` (which extends ``base.html``) with the session's CSRF token, the
-    firm's name and whether someone is signed in."""
-    current = await session_of(request, create=True)
-    assert current is not None
+    firm's name and whether someone is signed in.
+
+    Args:
+        has_form: the page has a form of its own, so a visitor without a session gets one
+            (for its CSRF token). Error pages pass ``False``: a 404 starts no session.
+    """
+    current = await session_of(request, create=has_form)
     state = web(request)
     values = {
         "csrf_field": CSRF_FIELD,
-        "csrf_token": current.csrf_secret,
+        "csrf_token": current.csrf_secret if current is not None else "",
         "firm_name": state.settings.firm_name,
-        "signed_in": current.stage == WebStage.SIGNED_IN,
+        "signed_in": current is not None and current.stage == WebStage.SIGNED_IN,
         **context,
     }
     response = state.templates.TemplateResponse(request, template, values, status_code=status_code)
