@@ -34,7 +34,7 @@ from clientpay_tui.portal.web.pages import (
     redirect,
     render,
 )
-from clientpay_tui.portal.web.security import ForwardedHeaders, SecurityHeaders
+from clientpay_tui.portal.web.security import BodyLimit, ForwardedHeaders, SecurityHeaders
 from clientpay_tui.services.facade import Services
 
 ROUTE_MODULES: Sequence[str] = (
@@ -136,6 +136,7 @@ def create_app(
         middleware=[
             Middleware(ForwardedHeaders, trusted=settings.trusted_proxies),
             Middleware(SecurityHeaders, https=state.https),
+            Middleware(BodyLimit),
         ],
         exception_handlers={
             SignInRequired: _sign_in_required,

@@ -115,3 +115,21 @@ async def test_hsts_follows_the_trusted_proxy_scheme(web_for) -> None:
     proxied._base_url = proxied._base_url.copy_with(scheme="http")
     told = await proxied.get("/login", headers={"X-Forwarded-Proto": "https"})
     assert "strict-transport-security" in told.headers
+
+
+async def test_a_huge_form_is_refused_before_it_is_read(web) -> None:
+    token = csrf_of(await web.get("/login"))
+    big = await web.post("/login", data={"csrf_token": token, "email": "a" * 70_000})
+    assert big.status_code == 413
+    assert big.headers["x-content-type-options"] == "nosniff"
+
+    async def stream():
+        for _ in range(20):
+            yield b"a" * 8192
+
+    streamed = await web.post(
+        "/login",
+        content=stream(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert streamed.status_code == 413
