@@ -17,6 +17,7 @@ EMAIL_KINDS = {
     "reset": "Password reset",
     "access_added": "Access notice",
     "password_changed": "Password changed",
+    "receipt": "Payment receipt",
 }
 
 
@@ -66,6 +67,8 @@ def access_summary(detail: PayerDetail, now: datetime) -> Text:
         text = Text(f"Active, last sign-in {last} UTC" if last else "Active, never signed in")
     if login.other_payers:
         text.append(f" · shared with {plural(login.other_payers, 'other record')}")
+    if detail.mfa_exempt:
+        text.append(" · MFA exempt")
     return text
 
 
