@@ -89,3 +89,29 @@ def test_the_outbox_accepts_sign_in_codes_and_still_refuses_unknown_kinds(db: Da
         )
     with pytest.raises(IntegrityError, match=r"(?i)check"), db.engine.begin() as connection:
         connection.execute(insert, {"kind": "bogus", "mid": "<2@x>", "ts": NOW})
+
+
+def test_the_payer_search_triggers_survive_the_upgrade(empty_db: Database) -> None:
+    """Rebuilding ``payer`` in batch mode dropped its FTS triggers: searches then missed
+    renamed and new payers."""
+    schema.upgrade(empty_db)
+    if not empty_db.is_sqlite:
+        pytest.skip("FTS triggers are SQLite's")
+    with empty_db.engine.connect() as connection:
+        triggers = set(
+            connection.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'payer'")
+            ).scalars()
+        )
+    assert triggers == {"payer_fts_ai", "payer_fts_ad", "payer_fts_au"}
+
+
+def test_downgrade_to_0002_and_up_again(empty_db: Database) -> None:
+    schema.upgrade(empty_db)
+    schema.upgrade(empty_db)  # no-op
+    from alembic import command
+
+    with empty_db.engine.begin() as connection:
+        command.downgrade(schema.alembic_config(connection), "0002")
+    schema.upgrade(empty_db)
+    assert schema.current_revision(empty_db) == schema.HEAD_REVISION

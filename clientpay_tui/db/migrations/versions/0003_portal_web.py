@@ -133,10 +133,10 @@ def upgrade() -> None:
         batch_op.create_index("ix_portal_rate_event_bucket", ["bucket", "at"], unique=False)
         batch_op.create_index(batch_op.f("ix_portal_rate_event_at"), ["at"], unique=False)
 
-    with op.batch_alter_table("payer", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("mfa_exempt", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # A plain ADD COLUMN: a batch rebuild of payer would drop its search-index triggers.
+    op.add_column(
+        "payer", sa.Column("mfa_exempt", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
 
     with op.batch_alter_table("outbox_email", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_outbox_email_email_kind"), type_="check")
@@ -148,8 +148,10 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox_email", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_outbox_email_email_kind"), type_="check")
         batch_op.create_check_constraint("email_kind", _kind_check(OLD_KINDS))
-    with op.batch_alter_table("payer", schema=None) as batch_op:
-        batch_op.drop_column("mfa_exempt")
+    if op.get_bind().dialect.name == "sqlite":  # no rebuild (see upgrade): SQLite >= 3.35
+        op.execute("ALTER TABLE payer DROP COLUMN mfa_exempt")
+    else:
+        op.drop_column("payer", "mfa_exempt")
     op.drop_table("portal_rate_event")
     op.drop_table("portal_session")
     if op.get_bind().dialect.name == "sqlite":
