@@ -231,7 +231,7 @@ class PaymentService:
         visible = set(
             session.scalars(
                 select(Invoice.id).where(
-                    Invoice.id.in_(wanted), visible_condition(ids, integrations)
+                    Invoice.id.in_(wanted), visible_condition(ids, integrations, per_row=True)
                 )
             )
         )
