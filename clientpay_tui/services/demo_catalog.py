@@ -40,6 +40,10 @@ SPECIAL_PAYERS: list[tuple[str, str | None, str]] = [
 ]
 """Memorable payers first: one per login state, a shared login, and tricky names."""
 
+STORY_PAYER = "Barbara Liskov"
+"""No login yet: the README's demo story grants her access. She sees a whole client whose
+invoices are partly payable and partly external, so the portal shows both kinds."""
+
 SOURCES = [InvoiceSource.CONNECT] * 5 + [InvoiceSource.INTERNAL] * 3 + [InvoiceSource.EXTERNAL] * 2
 
 
@@ -108,9 +112,17 @@ def add_history(
     by_client: dict[int, list[Invoice]] = {}
     for invoice in catalog.invoices:
         by_client.setdefault(invoice.client_id, []).append(invoice)
+    story_client = _mixed_client(by_client)
     for payer, state in payers:
         has_login = state not in ("none", "no-email")
+        story = {"client_id": story_client} if payer.name == STORY_PAYER and story_client else None
         if not has_login and rng.random() > 0.3:
+            if story:
+                session.add(
+                    Association(
+                        payer_id=payer.id, created_by="sam", created_at=payer.created_at, **story
+                    )
+                )
             continue
         client = rng.choice(catalog.clients)
         level = rng.choice(["client", "client", "matter", "invoice"])
@@ -121,6 +133,7 @@ def add_history(
             }
         elif level == "invoice" and by_client.get(client.id):
             target = {"invoice_id": rng.choice(by_client[client.id]).id}
+        target = story or target  # the random draws above still happen: the rest stays put
         session.add(
             Association(payer_id=payer.id, created_by="sam", created_at=payer.created_at, **target)
         )
@@ -169,3 +182,13 @@ def add_history(
                 TransactionInvoice(invoice_id=invoice.id, position=0, amount_cents=amount)
             ]
             session.add(transaction)
+
+
+def _mixed_client(by_client: dict[int, list[Invoice]]) -> int | None:
+    """The first client with both an open invoice a payer may pay (Connect or internal) and an
+    external one."""
+    for client_id, invoices in by_client.items():
+        sources = {i.source for i in invoices if i.balance_cents > 0}
+        if InvoiceSource.EXTERNAL in sources and sources - {InvoiceSource.EXTERNAL}:
+            return client_id
+    return None
