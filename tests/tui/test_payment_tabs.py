@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from textual.widgets import TabbedContent
 
-from clientpay_tui.db.models import Payer
+from clientpay_tui.db.models import InvoiceSource, Payer
 from clientpay_tui.services.associations import Level, Selection
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.payments.cards import card_details
@@ -86,3 +86,60 @@ async def test_without_the_test_gateway_the_header_says_nothing_of_it(
     assert app.services is not None and app.services.gateway is None
     async with app.run_test(size=(80, 24)):
         assert TEST_MODE_NOTICE not in app.title
+
+
+async def test_a_payment_made_in_the_portal_shows_on_the_staff_transactions_tab(
+    make_app, staff, services, admin, add_payer, firm
+) -> None:
+    """The story end to end in one process: the payer pays a Connect invoice with the
+    approving test card through the portal's pages, staff see it on the Transactions tab."""
+    import re
+
+    import httpx
+
+    from clientpay_tui.portal import Portal
+    from clientpay_tui.portal.web import create_app
+    from tests.unit.portal.conftest import GOOD_PASSWORD, link_in
+    from tests.unit.portal.web.conftest import csrf_of, sign_in
+
+    connect(services, admin)
+    invoice = firm.invoice("INV-9", amount=12_500, balance=12_500)
+    external = firm.invoice("EXT-9", balance=800, source=InvoiceSource.EXTERNAL)
+    payer_id = add_payer("Ada Lovelace", "ada@example.com")
+    _purpose, token = link_in(services, services.access.grant(admin, payer_id).email_id)
+    Portal(services, floor_seconds=0).links.accept_invitation(token, GOOD_PASSWORD, GOOD_PASSWORD)
+    services.associations.create(admin, payer_id, Level.CLIENT, Selection(frozenset({invoice.id})))
+    transport = httpx.ASGITransport(app=create_app(services, floor_seconds=0))
+    async with httpx.AsyncClient(transport=transport, base_url="https://portal.test") as web:
+        assert (await sign_in(web, "ada@example.com", GOOD_PASSWORD)).status_code == 303
+        choose = await web.get("/pay")
+        assert TEST_MODE_NOTICE in choose.text and f'value="{external.id}"' not in choose.text
+        chosen = await web.post(
+            "/pay",
+            data={
+                "csrf_token": csrf_of(choose),
+                "mode": "invoices",
+                "invoice": str(invoice.id),
+                "method": "card",
+                "card_number": "4242 4242 4242 4242",
+                "exp_month": "12",
+                "exp_year": "2030",
+                "cvc": "123",
+                "holder_name": "Ada Lovelace",
+            },
+        )
+        confirm = await web.get(chosen.headers["location"])
+        key = re.search(r'name="key" value="([^"]+)"', confirm.text)
+        assert key, confirm.text
+        paid = await web.post(
+            "/pay/confirm", data={"csrf_token": csrf_of(confirm), "key": key.group(1)}
+        )
+        assert "Payment made" in (await web.get(paid.headers["location"])).text
+
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_details(app, pilot, payer_id)
+        await pilot.press("5")
+        await until(pilot, lambda: "INV-9" in screen_text(app))
+        shown = screen_text(app)
+        assert "Visa •••• 4242" in shown and "125.00" in shown and "succeeded" in shown
