@@ -103,9 +103,15 @@ async def switch_session(request: Request, stage: WebStage, **values: Any) -> We
         replaces=current.id if current is not None else None,
         **values,
     )
+    adopt_session(request, raw, new)
+    return new
+
+
+def adopt_session(request: Request, raw: str, new: WebSession) -> None:
+    """Make a session started elsewhere (e.g. by the MFA step) the request's, and send its
+    cookie with the response."""
     request.state.web_session = new
     request.state.new_cookie = raw
-    return new
 
 
 async def end_session(request: Request) -> None:

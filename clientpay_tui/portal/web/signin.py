@@ -15,6 +15,7 @@ from clientpay_tui.db.models import WebStage
 from clientpay_tui.errors import AuthenticationFailed, RateLimited, ValidationFailed
 from clientpay_tui.portal import limits
 from clientpay_tui.portal.web.pages import (
+    adopt_session,
     call,
     checked_form,
     client_ip,
@@ -57,7 +58,7 @@ async def login(request: Request) -> Response:
         raw, new = await call(
             the_portal.mfa.send_code, identity.login_id, current.id if current else None
         )
-        request.state.web_session, request.state.new_cookie = new, raw
+        adopt_session(request, raw, new)
         return redirect(request, "/mfa")
     await switch_session(request, WebStage.SIGNED_IN, login_id=identity.login_id)
     return redirect(request, "/")
