@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from clientpay_tui.db.models import PortalSession
+from clientpay_tui.db.models import EmailKind, OutboxEmail, PortalSession
 from clientpay_tui.services.payers import PayerForm
 from tests.unit.portal.conftest import GOOD_PASSWORD, OTHER_PASSWORD, audit_actions, latest_link
 
@@ -107,6 +107,9 @@ async def test_changing_the_password_ends_every_other_session(web_for, active, s
     assert (await elsewhere.get("/")).headers["location"] == "/login"
     with services.db.read() as session:
         assert session.scalar(select(func.count()).select_from(PortalSession)) == 1
+        last = session.scalars(select(OutboxEmail.kind).order_by(OutboxEmail.id.desc())).first()
+    assert last == EmailKind.PASSWORD_CHANGED
+    assert "portal.password_changed" in audit_actions(services, payer.payer_id)
 
 
 async def test_a_wrong_current_password_changes_nothing(web, web_for, active, services) -> None:
