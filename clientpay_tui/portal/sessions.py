@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import PortalLogin, PortalSession, TokenPurpose, WebStage
@@ -147,12 +147,11 @@ class PortalSessions(PortalPart):
 
     @staticmethod
     def _purge(session: Session, now: datetime) -> None:
-        """Delete expired sessions (anyone's): the table holds live sessions only."""
+        """Delete idle sessions (anyone's), through the ``last_seen_at`` index. A session past
+        its absolute limit but still in use is refused and deleted by :meth:`load`; once
+        unused it is idle 30 minutes later and goes here."""
         session.execute(
             delete(PortalSession).where(
-                or_(
-                    PortalSession.last_seen_at <= now - timedelta(minutes=IDLE_MINUTES),
-                    PortalSession.created_at <= now - timedelta(hours=ABSOLUTE_HOURS),
-                )
+                PortalSession.last_seen_at <= now - timedelta(minutes=IDLE_MINUTES)
             )
         )

@@ -206,3 +206,13 @@ async def test_logout_ends_the_session_in_the_database(web, active, services) ->
     assert out.status_code == 303 and out.headers["location"] == "/login"
     with services.db.read() as session:
         assert session.scalar(select(func.count()).select_from(PortalSession)) == 0
+
+
+async def test_idle_sessions_of_others_are_purged_when_a_new_one_starts(
+    web_for, services, clock
+) -> None:
+    await web_for().get("/login")
+    clock.advance(minutes=31)
+    await web_for().get("/login")
+    with services.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(PortalSession)) == 1
