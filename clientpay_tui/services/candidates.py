@@ -26,7 +26,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from clientpay_tui.db.models import Association, Client, Invoice, InvoiceSource, Matter
 from clientpay_tui.db.search_index import contains, prefix_range
@@ -290,6 +290,8 @@ PayerIds = int | tuple[int, ...]
 def _mine(payer_ids: PayerIds) -> ColumnElement[bool]:
     if isinstance(payer_ids, int):
         return Association.payer_id == payer_ids
+    if len(payer_ids) == 1:
+        return Association.payer_id == payer_ids[0]
     return Association.payer_id.in_(payer_ids)
 
 
@@ -368,8 +370,21 @@ def coverage_levels(session: Session, payer_ids: PayerIds, *columns: Any) -> lis
         .join(Association, Association.invoice_id == Invoice.id)
         .where(mine, Association.invoice_id.is_not(None), not_by_client, not_by_matter)
     )
-    # Two records of one login may both hold an association with the same invoice.
-    parts.append(by_invoice if isinstance(payer_ids, int) else by_invoice.distinct())
+    if not isinstance(payer_ids, int) and len(payer_ids) > 1:
+        # Two records of one login may both hold an association with the same invoice: keep
+        # the lowest record's. A per-row probe, unlike DISTINCT, which sorted all 90,000 rows
+        # before the LIMIT could stop anything (460 ms on PostgreSQL).
+        earlier = aliased(Association)
+        by_invoice = by_invoice.where(
+            ~exists(
+                select(earlier.id).where(
+                    earlier.invoice_id == Association.invoice_id,
+                    earlier.payer_id.in_(payer_ids),
+                    earlier.payer_id < Association.payer_id,
+                )
+            )
+        )
+    parts.append(by_invoice)
     return parts
 
 
