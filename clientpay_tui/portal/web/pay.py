@@ -9,6 +9,7 @@ click on Pay shows the same outcome; the key charges once (see
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from starlette.requests import Request
@@ -187,6 +188,8 @@ async def pay(request: Request) -> Response:
         view = await call(portal(request).payments.pay, identity.login_id, key)
     except NotFound:
         return await _unknown(request)
+    except PaymentError as error:  # payments switched off since the summary was shown
+        return await render(request, "refused.html", status_code=503, message=str(error))
     return redirect(request, f"/pay/result?key={view.idempotency_key}")
 
 
@@ -197,6 +200,10 @@ async def result_page(request: Request) -> Response:
         return await _unknown(request)
     if view.status == "draft":
         return redirect(request, f"/pay/confirm?key={view.idempotency_key}")
+    if view.status == "pending" and view.idempotency_key:
+        # A reload asks again with the same key once the charge is overdue (never twice).
+        with contextlib.suppress(PaymentError):  # payments switched off: show it pending
+            view = await call(portal(request).payments.pay, identity.login_id, view.idempotency_key)
     payables = await call(portal(request).payments.payable, identity.login_id, 0)
     return await render(
         request,

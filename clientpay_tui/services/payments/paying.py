@@ -15,12 +15,13 @@ posted back is only the key. Paying with it:
 
 A second submit, a reload or a concurrent request with the same key finds the transaction past
 ``draft`` and gets its outcome: nothing is charged twice. A transaction left ``pending`` (the
-process died during the charge) is asked again, with the same key, after
-:data:`PENDING_RETRY_AFTER`.
+gateway raised, or the process died during the charge) is asked again, with the same key,
+after :data:`PENDING_RETRY_AFTER`.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -72,6 +73,7 @@ from clientpay_tui.services.payments.wallets import (
 )
 from clientpay_tui.services.visible_invoices import payability, visible_condition
 
+log = logging.getLogger(__name__)
 PENDING_RETRY_AFTER = timedelta(minutes=2)
 DRAFTS_KEPT = timedelta(days=1)
 
@@ -214,12 +216,23 @@ class PaymentService:
                     select(Wallet.token).where(Wallet.id == transaction.wallet_id)
                 )
             amount, description = transaction.amount_cents, transaction.description
+            transaction_id = transaction.id
         # The charge runs outside any database transaction: a slow gateway holds no locks.
-        result: ChargeResult = (
-            gateway.charge(token, amount, idempotency_key, description)
-            if token is not None
-            else Declined("The payment method was removed from your wallet.")
-        )
+        result: ChargeResult
+        if token is None:
+            result = Declined("The payment method was removed from your wallet.")
+        else:
+            try:
+                result = gateway.charge(token, amount, idempotency_key, description)
+            except Exception:
+                # The outcome is unknown: the payment stays pending (its balances reserved) and
+                # is asked again with the same key after PENDING_RETRY_AFTER.
+                log.exception(
+                    "The %s payment gateway failed while charging transaction %s; it stays pending",
+                    gateway.name,
+                    transaction_id,
+                )
+                return self.outcome(login_id, idempotency_key)
         return self._record(login_id, idempotency_key, result)
 
     def _reserve(self, session: Session, transaction: Transaction, login_id: int) -> str | None:

@@ -251,3 +251,54 @@ async def test_payment_pages_need_a_signed_in_payer(web_for) -> None:  # type: i
     for path in ("/pay", "/wallets", "/transactions", "/pay/result?key=x"):
         answer = await web.get(path)
         assert answer.status_code == 303 and answer.headers["location"] == "/login"
+
+
+class _Unreachable(TestGateway):
+    """A gateway that raises on its first charge (a timeout: the outcome is unknown)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def charge(self, token, amount_cents, idempotency_key, description):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if self.calls == 1:
+            raise TimeoutError("no answer")
+        return super().charge(token, amount_cents, idempotency_key, description)
+
+
+async def test_a_gateway_that_does_not_answer_leaves_the_payment_in_progress_until_a_reload(
+    services, web_for, clock, active, admin, firm
+) -> None:  # type: ignore[no-untyped-def]
+    gateway = _Unreachable()
+    paying = Services(
+        services.db, portal_settings(services, payment_gateway="test"), clock, gateway=gateway
+    )
+    web = web_for(app=create_app(paying, floor_seconds=0))
+    services.integrations.set_enabled(admin, IntegrationName.CONNECT, True)
+    invoice = firm.invoice("ONE", balance=3_000)
+    ada = active()
+    services.associations.create(
+        admin, ada.payer_id, Level.INVOICE, Selection(frozenset({invoice.id}))
+    )
+    await sign_in(web, ada.email, GOOD_PASSWORD)
+    shop = Shop(web, gateway, paying, {"ONE": invoice.id})
+    card = {
+        "card_number": "4242424242424242",
+        "exp_month": "12",
+        "exp_year": "2030",
+        "holder_name": "Ada",
+    }
+    key, confirm = await _confirm(
+        shop,
+        {"mode": "invoices", "invoice": str(invoice.id), "method": "card", "cvc": "123", **card},
+    )
+    paid = await web.post("/pay/confirm", data={"csrf_token": csrf_of(confirm), "key": key})
+    first = await web.get(paid.headers["location"])
+    assert "Payment in progress" in first.text and gateway.calls == 1
+    assert balances(paying)["ONE"] == 0  # reserved meanwhile
+    clock.advance(minutes=3)
+    later = await web.get(paid.headers["location"])
+    assert "Payment made" in later.text
+    assert gateway.calls == 2 and len(gateway.charges) == 1
+    assert balances(paying)["ONE"] == 0
