@@ -24,15 +24,13 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import (
-    EmailKind,
     Invoice,
-    Payer,
     Transaction,
     TransactionInvoice,
     TransactionStatus,
@@ -40,7 +38,6 @@ from clientpay_tui.db.models import (
 )
 from clientpay_tui.errors import NotFound, PaymentsUnavailable, ValidationFailed
 from clientpay_tui.services import audit
-from clientpay_tui.services.access_emails import queue_email
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 from clientpay_tui.services.integrations import enabled_integrations
 from clientpay_tui.services.payments.choosing import PAYABLE_SHOWN, allocate, payables
@@ -50,6 +47,7 @@ from clientpay_tui.services.payments.gateway import (
     Declined,
     PaymentGateway,
 )
+from clientpay_tui.services.payments.receipts import queue_receipt
 from clientpay_tui.services.payments.views import (
     NOT_SHOWN,
     UNKNOWN_CONFIRMATION,
@@ -294,7 +292,9 @@ class PaymentService:
             if isinstance(result, Approved):
                 transaction.status = TransactionStatus.SUCCEEDED.value
                 transaction.gateway_reference = result.reference
-                self._receipt(session, transaction, login_id, now)
+                queue_receipt(
+                    session, self.ctx.settings, transaction, login_id, now, self.test_mode
+                )
                 audit.record_for_login(
                     session,
                     now,
@@ -327,38 +327,6 @@ class PaymentService:
                 )
             session.flush()
             return view(session, transaction)
-
-    def _receipt(
-        self, session: Session, transaction: Transaction, login_id: int, now: datetime
-    ) -> None:
-        payer = session.scalars(
-            select(Payer)
-            .where(Payer.login_id == login_id, Payer.email.is_not(None))
-            .order_by(Payer.id)
-        ).first()
-        if payer is None:
-            return
-        lines = [
-            (a.invoice_number, money(a.amount_cents))
-            for a in view(session, transaction).allocations
-        ]
-        queue_email(
-            session,
-            self.ctx.settings,
-            payer,
-            EmailKind.RECEIPT,
-            now,
-            PORTAL_ACTOR,
-            receipt={
-                "amount": money(transaction.amount_cents),
-                "method": transaction.method_label,
-                "invoices": lines,
-                "reference": transaction.gateway_reference or "",
-                "when": f"{now:%d %b %Y %H:%M} UTC",
-                "transaction_id": transaction.id,
-                "test_mode": self.test_mode,
-            },
-        )
 
     @staticmethod
     def _locked(session: Session, login_id: int, key: str) -> Transaction:
