@@ -272,8 +272,25 @@ def invoice_page(
     has_next = len(rows) > limit
     invoices = []
     for row in rows[:limit]:
-        payable, reason = payability(row[9], row[8], integrations)
-        invoices.append(VisibleInvoice(*row, payable=payable, reason=reason))
+        (invoice_id, client_number, client_name, matter_number, description) = row[:5]
+        (number, invoice_date, amount, balance, source) = row[5:]
+        payable, reason = payability(source, balance, integrations)
+        invoices.append(
+            VisibleInvoice(
+                invoice_id=invoice_id,
+                client_number=client_number,
+                client_name=client_name,
+                matter_number=matter_number,
+                matter_description=description,
+                invoice_number=number,
+                invoice_date=invoice_date,
+                amount_cents=amount,
+                balance_cents=balance,
+                source=source,
+                payable=payable,
+                reason=reason,
+            )
+        )
     return InvoicePage(invoices, offset, limit, figures, True, has_next)
 
 
