@@ -33,10 +33,11 @@ PAYABLE_SOURCES = {
     InvoiceSource.CONNECT: IntegrationName.CONNECT,
 }
 """The sources a payer may pay, each while its integration is enabled."""
-FIGURES_CAP = 2000
-"""The portal and its staff preview count visible invoices this far ("more than 2,000") and
-sum what is payable only below it: an exact count and sum read every visible invoice (100-250
-ms at 90,000, on an idle machine), a capped one and a page of 50 take 5-15 ms."""
+FIGURES_CAP = 1000
+"""The portal and its staff preview count visible invoices this far ("more than 1,000") and
+sum what is payable only below it: an exact count and sum read every visible invoice (110-250
+ms at 90,000), a capped one and a page of 50 take a few ms of SQL (PostgreSQL's capped count
+took ~8 ms per 1,000 on a busy machine, the largest part of the home page)."""
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def page_number(request: Request) -> int:
 
 
 def shown(page: InvoicePage) -> str:
-    """``Invoices 51 to 100 of 90,659`` (or ``of more than 2,000``)."""
+    """``Invoices 51 to 100 of 90,659`` (or ``of more than 1,000``)."""
     if not page.invoices:
         return "No invoices on this page."
     first, last = page.offset + 1, page.offset + len(page.invoices)
