@@ -9,12 +9,10 @@ these rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clientpay_tui.db.models import IntegrationName, Payer, Transaction, Wallet
+from clientpay_tui.db.models import IntegrationName, Payer
 from clientpay_tui.errors import NotFound
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 from clientpay_tui.services.integrations import enabled_integrations
@@ -33,32 +31,11 @@ __all__ = [
     "InvoicePage",
     "PortalView",
     "PreviewService",
-    "TransactionView",
     "VisibleInvoice",
-    "WalletView",
     "payability",
     "portal_view",
     "visible_condition",
 ]
-
-
-@dataclass(frozen=True)
-class WalletView:
-    id: int
-    kind: str
-    label: str
-    is_default: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class TransactionView:
-    id: int
-    created_at: datetime
-    description: str
-    amount_cents: int
-    status: str
-    wallet_label: str | None
 
 
 @dataclass(frozen=True)
@@ -73,14 +50,11 @@ class PortalView:
     """More invoices are visible than ``invoice_count`` (see :data:`FIGURES_CAP`)."""
     payable_balance_cents: int
     """0 when the count was capped (not summed)."""
-    wallets: list[WalletView]
-    transactions: list[TransactionView]
 
 
-def portal_view(
-    session: Session, payer_id: int, *, invoice_limit: int = 200, history_limit: int = 100
-) -> PortalView:
-    """Everything the payer's portal shows, newest invoices first."""
+def portal_view(session: Session, payer_id: int, *, invoice_limit: int = 200) -> PortalView:
+    """The invoices the payer's portal shows, newest first, and its figures (wallets and
+    payments: :mod:`clientpay_tui.services.payments`)."""
     payer = session.get(Payer, payer_id)
     if payer is None:
         raise NotFound(f"Payer {payer_id} does not exist (any more).")
@@ -88,29 +62,6 @@ def portal_view(
     page = invoice_page(
         session, payer_id, integrations, limit=invoice_limit, figures_cap=FIGURES_CAP
     )
-    wallets = [
-        WalletView(w.id, w.kind, w.label, w.is_default, w.created_at)
-        for w in session.scalars(
-            select(Wallet).where(Wallet.payer_id == payer_id).order_by(Wallet.id)
-        )
-    ]
-    labels = {w.id: w.label for w in wallets}
-    transactions = [
-        TransactionView(
-            t.id,
-            t.created_at,
-            t.description,
-            t.amount_cents,
-            t.status,
-            labels.get(t.wallet_id or 0),
-        )
-        for t in session.scalars(
-            select(Transaction)
-            .where(Transaction.payer_id == payer_id)
-            .order_by(Transaction.created_at.desc(), Transaction.id.desc())
-            .limit(history_limit)
-        )
-    ]
     return PortalView(
         payer_id=payer_id,
         integrations=integrations,
@@ -120,8 +71,6 @@ def portal_view(
         invoice_count=page.total,
         invoice_count_capped=page.figures.capped,
         payable_balance_cents=page.payable_total_cents or 0,
-        wallets=wallets,
-        transactions=transactions,
     )
 
 
