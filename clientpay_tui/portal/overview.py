@@ -64,19 +64,25 @@ class PortalOverview(PortalPart):
         limit: int = HOME_PAGE_SIZE,
         *,
         figures_cap: int | None = FIGURES_CAP,
+        identity: PortalIdentity | None = None,
     ) -> PortalHome:
         """The home page: a page of the invoices every record of the login covers (an invoice
         covered twice is listed once), newest first, from the same read as the staff app's
         Portal preview (:meth:`~clientpay_tui.services.preview.PreviewService.invoice_page`).
 
+        Args:
+            identity: the login's identity as the request's session check just read it (saves
+                reading it again); its records' names are read here all the same.
+
         Raises:
             NotFound: the login was deleted (the payer's session must end).
         """
         with self.ctx.db.read() as session:
-            login = session.get(PortalLogin, login_id)
-            if login is None:
-                raise NotFound("This portal login no longer exists.")
-            identity = identity_of(session, login)
+            if identity is None or identity.login_id != login_id:
+                login = session.get(PortalLogin, login_id)
+                if login is None:
+                    raise NotFound("This portal login no longer exists.")
+                identity = identity_of(session, login)
             names = session.scalars(
                 select(Payer.name).where(Payer.login_id == login_id).order_by(Payer.id)
             )

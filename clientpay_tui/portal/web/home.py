@@ -73,7 +73,7 @@ async def home(request: Request) -> Response:
     _session, identity = await require_payer(request)
     number = page_number(request)
     offset = (number - 1) * HOME_PAGE_SIZE
-    view = await call(portal(request).overview.home, identity.login_id, offset)
+    view = await call(portal(request).overview.home, identity.login_id, offset, identity=identity)
     page = view.page
     payable = page.payable_total_cents
     return await render(
