@@ -129,11 +129,23 @@ def payability(
     return True, "Payable"
 
 
-def payable_condition(integrations: frozenset[IntegrationName]) -> ColumnElement[bool]:
-    """:func:`payability`'s "Payable" as a SQL condition on ``Invoice``."""
+def payable_condition(
+    integrations: frozenset[IntegrationName], *, use_indexes: bool = True
+) -> ColumnElement[bool]:
+    """:func:`payability`'s "Payable" as a SQL condition on ``Invoice``.
+
+    Args:
+        use_indexes: ``False`` writes the same test so that no index can serve it (``+ 0``,
+            ``|| ''``), for a walk down the date index that tests each row: SQLite otherwise
+            reads every open invoice through the balance or source index and sorts them
+            (150 ms against 12 ms for the 500 oldest payable of 90,000 visible).
+    """
     sources = [source for source, name in PAYABLE_SOURCES.items() if name in integrations]
     if not sources:
         return false()
+    if not use_indexes:
+        values = [source.value for source in sources]
+        return (Invoice.source + "").in_(values) & ((Invoice.balance_cents + 0) > 0)
     return Invoice.source.in_(sources) & (Invoice.balance_cents > 0)
 
 

@@ -82,8 +82,8 @@ async def _choose(
             }
             for i in payables.invoices
         ],
-        count=payables.count,
-        total=money(payables.total_cents),
+        count=f"{payables.count:,} or more" if payables.capped else f"{payables.count:,}",
+        total=None if payables.total_cents is None else money(payables.total_cents),
         more=payables.count - len(payables.invoices),
         wallets=usable,
         mode=values.get("mode", "invoices"),
@@ -212,7 +212,7 @@ async def result_page(request: Request) -> Response:
         error=None,
         notice=None,
         payment=_summary(view),
-        open_now=money(payables.total_cents),
+        open_now=None if payables.total_cents is None else money(payables.total_cents),
         **payment_context(request),
     )
 

@@ -19,40 +19,76 @@ from clientpay_tui.services.payments.views import (
     Payables,
     money,
 )
-from clientpay_tui.services.visible_invoices import payability, payable_condition, visible_condition
+from clientpay_tui.services.visible_invoices import (
+    FIGURES_CAP,
+    payability,
+    payable_condition,
+    visible_condition,
+    visible_figures,
+)
 
 PAYABLE_SHOWN = 500
 """The pay page lists at most this many payable invoices (oldest first)."""
 OLDEST_FIRST = (Invoice.invoice_date, Invoice.id)
 
 
-def payable_now(session: Session, payer_ids: tuple[int, ...]) -> ColumnElement[bool]:
-    """Invoices ``payer_ids`` see and may pay now."""
+def payable_now(
+    session: Session, payer_ids: tuple[int, ...], *, walk: bool = False
+) -> ColumnElement[bool]:
+    """Invoices ``payer_ids`` see and may pay now.
+
+    Args:
+        walk: test each invoice row by row (walking the date index, for a payer who sees many
+            invoices) instead of gathering every visible one first.
+    """
     integrations = enabled_integrations(session)
-    return visible_condition(payer_ids, integrations) & payable_condition(integrations)
+    return visible_condition(payer_ids, integrations, per_row=walk) & payable_condition(
+        integrations, use_indexes=not walk
+    )
 
 
-def payables(session: Session, payer_ids: tuple[int, ...], limit: int = PAYABLE_SHOWN) -> Payables:
+def payables(
+    session: Session,
+    payer_ids: tuple[int, ...],
+    limit: int = PAYABLE_SHOWN,
+    cap: int = FIGURES_CAP,
+) -> Payables:
+    """The payable invoices, oldest first (``limit`` of them), their count and their sum.
+
+    A payer who sees more than ``cap`` invoices is walked (oldest first, each row tested), and
+    when a whole page is payable the count and sum are not taken (``total_cents`` is
+    ``None``). At 90,000 visible invoices gathering took 250-430 ms on SQLite and 1.4 s on
+    PostgreSQL; walking 70 ms and 300-600 ms.
+    """
     if not payer_ids:
         return Payables([], 0, 0)
-    condition = payable_now(session, payer_ids)
-    count, total = session.execute(
-        select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.balance_cents), 0)).where(
-            condition
-        )
-    ).one()
+    integrations = enabled_integrations(session)
+    walk = visible_figures(session, payer_ids, integrations, cap=cap).capped
+    condition = payable_now(session, payer_ids, walk=walk)
+    # The page's ids first, then their clients and matters: as one statement PostgreSQL
+    # planned the walk as a join of everything visible (540 against 140 ms at 90,000).
+    page = list(
+        session.scalars(select(Invoice.id).where(condition).order_by(*OLDEST_FIRST).limit(limit))
+    )
     rows = session.execute(
         select(Invoice, Client.name, Matter.description)
         .join(Client, Client.id == Invoice.client_id)
         .outerjoin(Matter, Matter.id == Invoice.matter_id)
-        .where(condition)
+        .where(Invoice.id.in_(page))
         .order_by(*OLDEST_FIRST)
-        .limit(limit)
     ).all()
     invoices = [
         PayableInvoice(i.id, i.number, i.invoice_date, client, matter, i.balance_cents)
         for i, client, matter in rows
     ]
+    if walk and len(page) == limit:
+        # Many visible, a full page payable: counting and summing them all is what costs.
+        return Payables(invoices, len(page), None)
+    count, total = session.execute(
+        select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.balance_cents), 0)).where(
+            condition
+        )
+    ).one()
     return Payables(invoices, int(count), int(total))
 
 
@@ -72,7 +108,9 @@ def allocate(
         return chosen(session, payer_ids, invoice_ids)
     if amount_cents is None or amount_cents <= 0:
         raise ValidationFailed("Enter an amount to pay, more than zero.")
-    condition = payable_now(session, payer_ids)
+    integrations = enabled_integrations(session)
+    walk = visible_figures(session, payer_ids, integrations, cap=FIGURES_CAP).capped
+    condition = payable_now(session, payer_ids, walk=walk)
     left, allocations, offset = amount_cents, [], 0
     while left > 0:
         chunk = session.execute(

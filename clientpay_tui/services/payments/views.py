@@ -34,7 +34,13 @@ class Payables:
 
     invoices: list[PayableInvoice]
     count: int
-    total_cents: int
+    """Payable invoices (when not counted, ``len(invoices)``: there are at least that many)."""
+    total_cents: int | None
+    """Their balance, ``None`` when not counted (see :func:`~.choosing.payables`)."""
+
+    @property
+    def capped(self) -> bool:
+        return self.total_cents is None
 
 
 @dataclass(frozen=True)

@@ -344,3 +344,25 @@ def test_history_is_newest_first_and_paged_for_the_payer_and_for_staff(
     assert [p.idempotency_key for p in rest] == keys[:1]
     staff, staff_total = services.payments.for_payer(admin, payer.payer_id)
     assert staff_total == 3 and [p.idempotency_key for p in staff] == keys[::-1]
+
+
+def test_a_payer_who_sees_many_invoices_is_walked_with_the_same_answers(
+    services, payer, monkeypatch
+) -> None:
+    from clientpay_tui.services.payments import choosing
+
+    gathered = services.payments.payable(payer.login_id)
+    assert not gathered.capped
+    with services.db.read() as session:
+        ids = (payer.payer_id,)
+        walked = choosing.payables(session, ids, cap=3)  # 5 visible: past the cap, walked
+        page = choosing.payables(session, ids, limit=2, cap=3)  # a full page: not counted
+    assert walked == gathered
+    assert page.invoices == gathered.invoices[:2]
+    assert (page.count, page.total_cents, page.capped) == (2, None, True)
+    monkeypatch.setattr(choosing, "FIGURES_CAP", 2)
+    draft = services.payments.confirm(payer.login_id, _saved(services, payer), amount_cents=8_000)
+    assert [(a.invoice_number, a.amount_cents) for a in draft.allocations] == [
+        ("OLD", 6_000),
+        ("MID", 2_000),
+    ]
