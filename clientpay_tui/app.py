@@ -165,6 +165,10 @@ class ClientPayApp(App[None]):
     def _start(self, opened: Opened) -> None:
         self.services, self.mailer = opened.services, opened.mailer
         self._show_firm(opened.services.settings.firm_name)
+        if opened.services.payments.test_mode:
+            from clientpay_tui.services.payments.gateway import TEST_MODE_NOTICE
+
+            self.title = f"{self.title} · {TEST_MODE_NOTICE}"
         self._services_ready.set()
         if self.mailer is not None:
             self._mail_worker = self.run_worker(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -86,10 +86,33 @@ class Settings(BaseSettings):
     mouse: bool = True
     """Capture the mouse. Turn off so that text can be selected in the terminal over SSH."""
 
+    portal_host: str = "127.0.0.1"
+    """Address ``clientpay-tui portal`` listens on (put a TLS reverse proxy in front)."""
+    portal_port: int = Field(default=8000, ge=1, le=65535)
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or CIDR networks) whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` the portal believes; from anyone else those headers are ignored."""
+    portal_mfa: Literal["off", "email"] = "off"
+    """``email``: after the password, a payer enters a 6-digit code emailed to them (staff can
+    exempt one payer)."""
+
+    payment_gateway: str = "none"
+    """Who takes the portal's payments: ``none`` (payers see and manage nothing that charges),
+    ``test`` (the test gateway: documented test cards, no money moves; the demo's choice) or
+    a real processor's adapter as ``package.module:factory``."""
+
     @field_validator("portal_url")
     @classmethod
     def _portal_url(cls, value: str) -> str:
         return check_portal_url(value)
+
+    @field_validator("payment_gateway")
+    @classmethod
+    def _gateway_name(cls, value: str) -> str:
+        module, colon, factory = value.partition(":")
+        if value in ("none", "test") or (colon and module and factory.isidentifier()):
+            return value
+        raise ValueError('must be "none", "test" or "package.module:factory"')
 
     @field_validator("database_url")
     @classmethod

@@ -114,3 +114,19 @@ class InvalidLink(ClientPayError):
     def __init__(self, reason: str) -> None:
         super().__init__(self.MESSAGE)
         self.reason = reason
+
+
+class PaymentError(ClientPayError):
+    """A payment or a payment method could not be used; the message says why, never a number."""
+
+
+class PaymentsUnavailable(PaymentError):
+    """No payment gateway is configured (``payment_gateway = "none"``)."""
+
+
+class PaymentDeclined(PaymentError):
+    """The gateway refused the method or the charge for good."""
+
+
+class PaymentFailed(PaymentError):
+    """The gateway had an error; nothing was charged and the payer may try again."""

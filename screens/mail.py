@@ -136,6 +136,11 @@ class MailScreen(ClientPayScreen[None]):
                 yield Static("", id="outbox-detail")
             if self.session.captured_mail is not None:
                 with TabPane("Captured (demo)", id="captured-tab"):
+                    portal = self.session.services.settings.portal_url
+                    yield Static(
+                        Content(f"Payer portal: {portal} (the links below open there)"),
+                        id="portal-url",
+                    )
                     yield self.captured
                     with VerticalScroll(id="captured-text-box"):
                         yield Static("", id="captured-text")

@@ -86,6 +86,7 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         "add_associations": Permission.MANAGE_ASSOCIATIONS,
         "remove_association": Permission.MANAGE_ASSOCIATIONS,
         "save": Permission.EDIT_PAYERS,
+        "mfa_exempt": Permission.EDIT_PAYERS,
     }
     HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
         ("1 … 6", "Go to the 1st … 6th tab (outside text fields)"),
@@ -136,6 +137,7 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         self.info.permit("reset", self.denial("reset"))
         self.info.permit("unlock", self.denial("unlock"))
         self.info.permit("save", self.denial("save"))
+        self.info.permit("mfa-exempt", self.denial("mfa_exempt"))
         for field in ("name", "email", "phone", "notes"):
             self.info.permit(field, self.denial("save"))
 
@@ -307,6 +309,27 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         with event.switch.prevent(Switch.Changed):
             event.switch.value = self.detail.login is not None
         self.action_toggle_login()
+
+    @on(Switch.Changed, "#mfa-exempt")
+    def _mfa_flipped(self, event: Switch.Changed) -> None:
+        # Shows the stored value until the service has changed it (the reload sets it).
+        wanted = event.value
+        with event.switch.prevent(Switch.Changed):
+            event.switch.value = self.detail.mfa_exempt
+        self._set_mfa_exempt(wanted)
+
+    @work(group="access", exclusive=True, exit_on_error=False)
+    async def _set_mfa_exempt(self, exempt: bool) -> None:
+        if self.refuse("mfa_exempt"):
+            return
+        services, actor = self.session.services, self.session.actor
+        await call(services.access.set_mfa_exempt, actor, self.detail.id, exempt)
+        await self.reload()
+        self.toast(
+            f"{self.detail.name} signs in without the emailed code."
+            if exempt
+            else f"{self.detail.name} enters the emailed code at sign-in again."
+        )
 
     @on(Button.Pressed, "#delete-login")
     def _delete_pressed(self) -> None:

@@ -56,6 +56,10 @@ class PayerInfoPane(Vertical):
             yield Switch(detail.login is not None, id="login-access")
             yield Static("", id="access-status")
         yield Static("", id="last-email")
+        with Horizontal(id="mfa-row"):
+            yield Label("MFA exempt", id="mfa-label")
+            yield Switch(detail.mfa_exempt, id="mfa-exempt")
+            yield Static("", id="mfa-status")
         with Horizontal(id="info-buttons"):
             yield Button("Delete Login", variant="error", id="delete-login", compact=True)
             yield Button("Password Reset", variant="primary", id="reset", compact=True)
@@ -80,6 +84,14 @@ class PayerInfoPane(Vertical):
         with switch.prevent(Switch.Changed):
             switch.value = detail.login is not None
         self.query_one("#access-status", Static).update(access_summary(detail, now))
+        exempt = self.query_one("#mfa-exempt", Switch)
+        with exempt.prevent(Switch.Changed):
+            exempt.value = detail.mfa_exempt
+        self.query_one("#mfa-status", Static).update(
+            "Signs in to the portal without the emailed code"
+            if detail.mfa_exempt
+            else "Enters the emailed code when the portal asks for one"
+        )
         self.query_one("#last-email", Static).update(
             last_email_line(detail.last_email, detail.email)
         )

@@ -15,10 +15,20 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
+from clientpay_tui.screens.payment_tabs import (
+    TRANSACTION_COLUMNS,
+    WALLET_COLUMNS,
+    PayerTransactions,
+    describe_payment,
+    describe_wallet,
+    load_transactions,
+    wallets_summary,
+)
 from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.associations import AssociationRow
 from clientpay_tui.services.audit import AuditEntry
-from clientpay_tui.services.preview import PortalView, TransactionView, VisibleInvoice, WalletView
+from clientpay_tui.services.payments.wallets import WalletRow
+from clientpay_tui.services.preview import PortalView, VisibleInvoice
 from clientpay_tui.text import plural, printable
 from clientpay_tui.widgets.formatting import day, money, stamp
 from clientpay_tui.widgets.paged_table import Column, ListSource, PagedTable
@@ -46,9 +56,33 @@ class PayerAssociations:
 
 
 @dataclass(frozen=True)
+class PayerPreview:
+    """A :class:`RowSource` of the invoices the payer sees in the portal, newest first, read a
+    page at a time through the service that serves the portal's home page."""
+
+    session: StaffSession
+    view: PortalView
+    """Loaded with the tabs: its figures and first invoices."""
+
+    def count(self) -> tuple[int, bool]:
+        return self.view.invoice_count, self.view.invoice_count_capped
+
+    def fetch(self, offset: int, limit: int) -> Sequence[VisibleInvoice]:
+        loaded = self.view.invoices
+        everything = len(loaded) == self.view.invoice_count and not self.view.invoice_count_capped
+        if offset + limit <= len(loaded) or everything:
+            return loaded[offset : offset + limit]
+        preview = self.session.services.preview
+        return preview.invoice_page(self.session.actor, self.view.payer_id, offset, limit).invoices
+
+
+@dataclass(frozen=True)
 class TabsData:
+    session: StaffSession
     preview: PortalView
     activity: list[AuditEntry]
+    wallets: list[WalletRow]
+    transactions: PayerTransactions
     associations: PayerAssociations | None
     """``None`` while the Connect integration is off (the tab does not exist then)."""
 
@@ -61,8 +95,11 @@ def load_tabs(session: StaffSession, payer_id: int, connect: bool) -> TabsData:
         total = services.associations.count_for_payer(actor, payer_id)
         associations = PayerAssociations(session, payer_id, total)
     return TabsData(
+        session=session,
         preview=services.preview.portal_view(actor, payer_id),
         activity=services.audit.for_payer(actor, payer_id),
+        wallets=services.wallets.for_payer(actor, payer_id),
+        transactions=load_transactions(session, payer_id),
         associations=associations,
     )
 
@@ -147,19 +184,6 @@ ASSOCIATION_COLUMNS: list[Column[AssociationRow]] = [
     Column("Open balance", lambda a: money(a.open_balance_cents), width=12, justify="right"),
     Column("Added by", lambda a: a.created_by, ratio=1),
 ]
-WALLET_COLUMNS: list[Column[WalletView]] = [
-    Column("Kind", lambda w: w.kind, width=10),
-    Column("Label", lambda w: w.label, ratio=3),
-    Column("Default", lambda w: "yes" if w.is_default else "", width=7),
-    Column("Added", lambda w: day(w.created_at), width=11),
-]
-TRANSACTION_COLUMNS: list[Column[TransactionView]] = [
-    Column("When", lambda t: stamp(t.created_at), width=16),
-    Column("Description", lambda t: t.description, ratio=3),
-    Column("Amount", lambda t: money(t.amount_cents), width=11, justify="right"),
-    Column("Status", lambda t: t.status, width=9),
-    Column("Wallet", lambda t: t.wallet_label or "", ratio=1),
-]
 ACTIVITY_COLUMNS: list[Column[AuditEntry]] = [
     Column("When (UTC)", lambda e: stamp(e.at), width=16),
     Column("Who", lambda e: e.actor, width=14),
@@ -188,10 +212,18 @@ def detail_panes() -> dict[str, tuple[str, DataPane[Any]]]:
                 describe=describe_invoice,
             ),
         ),
-        "wallets": ("Wallets", DataPane(WALLET_COLUMNS, "No wallets.", id="wallets-pane")),
+        "wallets": (
+            "Wallets",
+            DataPane(WALLET_COLUMNS, "No wallets.", id="wallets-pane", describe=describe_wallet),
+        ),
         "transactions": (
             "Transactions",
-            DataPane(TRANSACTION_COLUMNS, "No transactions.", id="transactions-pane"),
+            DataPane(
+                TRANSACTION_COLUMNS,
+                "No transactions.",
+                id="transactions-pane",
+                describe=describe_payment,
+            ),
         ),
         "activity": (
             "Activity",
@@ -207,15 +239,9 @@ def detail_panes() -> dict[str, tuple[str, DataPane[Any]]]:
 
 def show_tabs(panes: dict[str, DataPane[Any]], data: TabsData) -> None:
     preview = data.preview
-    panes["preview"].show(preview.invoices, preview.summary)
-    wallets = preview.wallets
-    panes["wallets"].show(
-        wallets, f"{plural(len(wallets), 'wallet')} the payer manages in the portal."
-    )
-    shown = preview.transactions
-    panes["transactions"].show(
-        shown, f"The latest {plural(len(shown), 'transaction')}, newest first."
-    )
+    panes["preview"].show(PayerPreview(data.session, preview), preview.summary)
+    panes["wallets"].show(data.wallets, wallets_summary(data.wallets))
+    panes["transactions"].show(data.transactions, data.transactions.summary)
     panes["activity"].show(data.activity, f"{plural(len(data.activity), 'event')}, newest first.")
     if data.associations is not None and "associations" in panes:
         source = data.associations

@@ -27,6 +27,7 @@ SUB_COMMANDS = {
     "seed": "clientpay_tui.cli.data:seed_command",
     "demo": "clientpay_tui.cli.run:demo_command",
     "worker": "clientpay_tui.cli.worker:worker_command",
+    "portal": "clientpay_tui.cli.portal:portal_command",
 }
 """Name -> ``module:attribute`` of each sub-command."""
 

@@ -34,6 +34,7 @@ DEMO_FIRM = {
     "firm_name": "Harbor & Finch LLP",
     "portal_url": "https://portal.harbor-finch.example",
     "mail_from": "Harbor & Finch Billing <billing@harbor-finch.example>",
+    "payment_gateway": "test",  # the demo's payments use the test gateway: no money moves
 }
 
 
@@ -113,14 +114,16 @@ async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
     from clientpay_tui.db.engine import Database
     from clientpay_tui.mail.capture import CaptureServer, list_captured
     from clientpay_tui.mail.sender import SmtpSender
+    from clientpay_tui.portal.web.embedded import EmbeddedPortal
     from clientpay_tui.services import demo_data
     from clientpay_tui.services.facade import Services
 
-    async with CaptureServer(mail) as capture:
+    portal_log = mail.parent / "demo-portal.log"
+    async with CaptureServer(mail) as capture, EmbeddedPortal(portal_log) as portal:
         settings = load_settings(
             config_file,
             database_url=f"sqlite:///{path}",
-            **DEMO_FIRM,
+            **{**DEMO_FIRM, "portal_url": portal.url},
             **capture.settings_overrides(),
         )
         db = Database(settings.database_url)
@@ -130,6 +133,8 @@ async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
             if not demo_data.has_demo_data(services.ctx):
                 click.echo("Creating the demo data…", err=True)
                 await asyncio.to_thread(demo_data.create_demo_data, services.ctx)
+            portal.start(services)
+            await portal.started()
             app = ClientPayApp(
                 services,
                 SmtpSender(db, settings),

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -91,6 +92,8 @@ class EmailKind(enum.StrEnum):
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an email kind, not a secret
     LOGIN_MOVED = "login_moved"
     """To a login's old address when staff move the login to another one (no link in it)."""
+    SIGN_IN_CODE = "sign_in_code"
+    RECEIPT = "receipt"
 
 
 class EmailStatus(enum.StrEnum):
@@ -121,9 +124,14 @@ class Staff(Base):
 
 
 class PortalLogin(Base):
-    """One payer-portal account. One email address, possibly many payer records."""
+    """One payer-portal account. One email address, possibly many payer records.
+
+    Its ids are never reused (``AUTOINCREMENT`` on SQLite, an identity on PostgreSQL): a web
+    session or link that outlives a deleted login must not find a newer login under its id.
+    """
 
     __tablename__ = "portal_login"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email_key: Mapped[str] = mapped_column(key_string(320), unique=True)
@@ -160,6 +168,8 @@ class Payer(Base):
     login_id: Mapped[int | None] = mapped_column(
         ForeignKey("portal_login.id", ondelete="SET NULL"), index=True
     )
+    mfa_exempt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Staff let this payer sign in to the portal without the emailed code."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -185,6 +195,62 @@ class AccessToken(Base):
     revoked_at: Mapped[datetime | None]
 
     login: Mapped[PortalLogin] = relationship(back_populates="tokens")
+
+
+class WebStage(enum.StrEnum):
+    """How far a portal browser session has come."""
+
+    ANONYMOUS = "anonymous"
+    """A visitor with a form open (sign-in, forgot): the session only carries its CSRF secret."""
+    LINK = "link"
+    """A welcome or reset link was exchanged: the session may set that login's password."""
+    MFA = "mfa"
+    """The password was right; the emailed code is still to be entered."""
+    SIGNED_IN = "signed_in"
+
+
+class PortalSession(Base):
+    """A payer portal browser session, held server-side so that it can be ended at once.
+
+    The cookie carries 256 random bits; only their SHA-256 is stored here, so a database
+    reader cannot take over a session. Deleting the login deletes its sessions.
+    """
+
+    __tablename__ = "portal_session"
+    __table_args__ = (Index("ix_portal_session_last_seen", "last_seen_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 (hex) of the cookie value."""
+    login_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_login.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[WebStage] = mapped_column(_enum(WebStage, "web_stage"))
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    link_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    """While ``stage`` is ``link``: the SHA-256 of the exchanged link's token."""
+    link_purpose: Mapped[TokenPurpose | None] = mapped_column(
+        _enum(TokenPurpose, "web_link_purpose")
+    )
+    mfa_code_hash: Mapped[str | None] = mapped_column(String(64))
+    """While ``stage`` is ``mfa``: the SHA-256 of the emailed code (cleared once used)."""
+    mfa_expires_at: Mapped[datetime | None]
+    mfa_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    """When this id was issued: a new id comes with each sign-in, so the absolute limit
+    counts from the sign-in."""
+    last_seen_at: Mapped[datetime]
+
+
+class PortalRateEvent(Base):
+    """One counted attempt in a rate-limit bucket (per IP address or per account)."""
+
+    __tablename__ = "portal_rate_event"
+    __table_args__ = (Index("ix_portal_rate_event_bucket", "bucket", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(100))
+    """``<action>:ip:<address>`` or ``<action>:acct:<sha-256 of the address>``."""
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Client(Base):
@@ -269,29 +335,90 @@ class Association(Base):
     created_at: Mapped[datetime]
 
 
+class TransactionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    """A confirmation page was shown; nothing is reserved or charged yet."""
+    PENDING = "pending"
+    """Balances are reserved and the gateway is being asked."""
+    SUCCEEDED = "succeeded"
+    DECLINED = "declined"
+    FAILED = "failed"
+    """The gateway had an error: nothing was charged, the payer may try again."""
+    CANCELLED = "cancelled"
+    """Confirmed, but an invoice was no longer payable: nothing was charged."""
+    REFUNDED = "refunded"
+
+
 class Wallet(Base):
+    """A saved payment method: the gateway's token and what may be shown of it, never the
+    card or account number, never a CVC."""
+
     __tablename__ = "wallet"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
+    """``card`` or ``bank``."""
     label: Mapped[str] = mapped_column(String(100))
+    """How it reads: ``Visa •••• 4242``."""
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    token: Mapped[str | None] = mapped_column(String(200))
+    """The gateway's token (``None`` on methods saved before gateways: they cannot pay)."""
+    gateway: Mapped[str | None] = mapped_column(String(100))
+    brand: Mapped[str] = mapped_column(String(60), server_default="")
+    """Card brand or bank name."""
+    last4: Mapped[str] = mapped_column(String(4), server_default="")
+    exp_month: Mapped[int | None]
+    exp_year: Mapped[int | None]
+    holder_name: Mapped[str] = mapped_column(String(200), server_default="")
 
 
 class Transaction(Base):
+    """One payment attempt, from its confirmation page (``draft``) to its outcome."""
+
     __tablename__ = "payment_transaction"
     __table_args__ = (Index("ix_payment_transaction_payer", "payer_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id", ondelete="CASCADE"))
     wallet_id: Mapped[int | None] = mapped_column(ForeignKey("wallet.id", ondelete="SET NULL"))
-    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))
+    """A :class:`TransactionStatus` value."""
     description: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    method_label: Mapped[str] = mapped_column(String(100), server_default="")
+    """Brand and last 4 (``Visa •••• 4242``), kept when the wallet is removed."""
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """One per confirmation page: paying with it twice charges once."""
+    gateway: Mapped[str | None] = mapped_column(String(100))
+    gateway_reference: Mapped[str | None] = mapped_column(String(100))
+    one_off_token: Mapped[str | None] = mapped_column(String(200))
+    """A method used once and not saved; cleared once the payment has its outcome."""
+    reason: Mapped[str | None] = mapped_column(String(300))
+    """Why it was declined, failed or cancelled."""
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    refund_reference: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime | None]
+
+    invoices: Mapped[list[TransactionInvoice]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="TransactionInvoice.position"
+    )
+
+
+class TransactionInvoice(Base):
+    """What one transaction pays of one invoice."""
+
+    __tablename__ = "transaction_invoice"
+
+    transaction_id: Mapped[int] = mapped_column(
+        ForeignKey("payment_transaction.id", ondelete="CASCADE"), primary_key=True
+    )
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    """Order on the confirmation page (oldest invoice first)."""
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
 
 
 class Integration(Base):

@@ -6,6 +6,7 @@ here: the sender builds them with :mod:`email` from the outbox row.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -23,6 +24,8 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.ACCESS_ADDED: "{firm}: more is now shown in your payment portal",
     EmailKind.PASSWORD_CHANGED: "{firm}: your payment portal password was changed",
     EmailKind.LOGIN_MOVED: "{firm}: your payment portal login was moved",
+    EmailKind.RECEIPT: "{firm}: receipt for your payment",
+    EmailKind.SIGN_IN_CODE: "{firm}: your payment portal sign-in code",
 }
 
 
@@ -58,6 +61,8 @@ def compose(
     added: str | None = None,
     changed_at: datetime | None = None,
     login_kept: bool = False,
+    receipt: Mapping[str, object] | None = None,
+    code: str | None = None,
 ) -> ComposedEmail:
     """Render one email.
 
@@ -71,6 +76,9 @@ def compose(
         added: for ``access_added``, the payer record now covered by the login.
         changed_at: for ``login_moved``, when staff moved the login away from the address.
         login_kept: for ``login_moved``, the address still signs in for other records.
+        receipt: for ``receipt``, the payment (amount, method, invoices as (number, amount)
+            pairs, reference, when, transaction_id, test_mode).
+        code: for ``sign_in_code``, the 6-digit code (valid until ``expires_at``).
     """
     values = {
         "firm_name": clean_text(firm_name),
@@ -82,6 +90,8 @@ def compose(
         "added": clean_text(added) if added else None,
         "changed_at": changed_at.strftime("%d %b %Y %H:%M UTC") if changed_at else None,
         "login_kept": login_kept,
+        "receipt": receipt,
+        "code": code,
     }
     env = _environment()
     text = env.get_template(f"{kind.value}.txt").render(values)

@@ -7,6 +7,7 @@ with the real reason, on each payer record of the link's login when the link was
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from clientpay_tui.portal.common import (
 )
 from clientpay_tui.services import audit, lockout, passwords, tokens
 from clientpay_tui.services.access_emails import queue_email
+from clientpay_tui.services.portal_sessions import end_login_sessions
 
 _LINK_NAMES = {TokenPurpose.WELCOME: "welcome", TokenPurpose.RESET: "reset"}
 
@@ -43,9 +45,18 @@ class PortalLinks(PortalPart):
         Raises:
             InvalidLink: the link cannot be used (audited with the reason).
         """
+        return self._open(lambda s, now: tokens.check(s, token, purpose, now), purpose)
+
+    def open_digest(self, digest: str, purpose: TokenPurpose) -> LinkInfo:
+        """:meth:`open_link` for a link the web portal exchanged and keeps by its SHA-256."""
+        return self._open(lambda s, now: tokens.check_digest(s, digest, purpose, now), purpose)
+
+    def _open(
+        self, checker: Callable[[Session, datetime], tokens.TokenCheck], purpose: TokenPurpose
+    ) -> LinkInfo:
         now = self.ctx.clock()
         with self.ctx.db.write() as session:
-            check = tokens.check(session, token, purpose, now)
+            check = checker(session, now)
             if check.ok and check.token is not None:
                 login = session.get(PortalLogin, check.token.login_id)
                 assert login is not None
@@ -74,8 +85,24 @@ class PortalLinks(PortalPart):
         """
         return self._set_password(token, TokenPurpose.RESET, password, password_again)
 
+    def set_password_digest(
+        self, digest: str, purpose: TokenPurpose, password: str, password_again: str
+    ) -> PortalIdentity:
+        """:meth:`accept_invitation` / :meth:`complete_reset` for a link the web portal
+        exchanged and keeps by its SHA-256. Ends every web session of the login."""
+        return self._set_password(
+            lambda s, now: tokens.check_digest(s, digest, purpose, now),
+            purpose,
+            password,
+            password_again,
+        )
+
     def _set_password(
-        self, token: str, purpose: TokenPurpose, password: str, password_again: str
+        self,
+        token: str | Callable[[Session, datetime], tokens.TokenCheck],
+        purpose: TokenPurpose,
+        password: str,
+        password_again: str,
     ) -> PortalIdentity:
         if password != password_again:
             raise ValidationFailed("The two passwords are not the same; type them again.")
@@ -83,7 +110,11 @@ class PortalLinks(PortalPart):
         new_hash = passwords.hash_password(password)  # slow: before the transaction
         now = self.ctx.clock()
         with self.ctx.db.write() as session:
-            check = tokens.check(session, token, purpose, now)
+            check = (
+                tokens.check(session, token, purpose, now)
+                if isinstance(token, str)
+                else token(session, now)
+            )
             if check.ok and check.token is not None:
                 login = session.get(PortalLogin, check.token.login_id, with_for_update=True)
                 assert login is not None
@@ -109,6 +140,7 @@ class PortalLinks(PortalPart):
         if login.status == LoginStatus.INVITED:
             login.status, login.accepted_at = LoginStatus.ACTIVE, now
         lockout.clear(login)
+        end_login_sessions(session, login.id)
         revoked = tokens.revoke(session, login.id, now)
         extra = f"; revoked {revoked} other link(s)" if revoked else ""
         if purpose == TokenPurpose.WELCOME:

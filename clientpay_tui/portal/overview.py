@@ -11,13 +11,25 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from clientpay_tui.db.models import Invoice, PortalLogin
+from clientpay_tui.db.models import Invoice, Payer, PortalLogin
 from clientpay_tui.errors import NotFound
 from clientpay_tui.portal.common import PortalIdentity, PortalPart, identity_of
 from clientpay_tui.services.integrations import enabled_integrations
 from clientpay_tui.services.preview import PortalView, payability, portal_view, visible_condition
+from clientpay_tui.services.visible_invoices import FIGURES_CAP, InvoicePage, invoice_page
 
 NOT_SHOWN = "This invoice is not shown in your portal."
+HOME_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class PortalHome:
+    """The portal's home page: who is signed in and a page of what they see."""
+
+    identity: PortalIdentity
+    names: tuple[str, ...]
+    """The names of the login's payer records, oldest record first, each once."""
+    page: InvoicePage
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,45 @@ class PayDecision:
 
 
 class PortalOverview(PortalPart):
+    def home(
+        self,
+        login_id: int,
+        offset: int = 0,
+        limit: int = HOME_PAGE_SIZE,
+        *,
+        figures_cap: int | None = FIGURES_CAP,
+        identity: PortalIdentity | None = None,
+    ) -> PortalHome:
+        """The home page: a page of the invoices every record of the login covers (an invoice
+        covered twice is listed once), newest first, from the same read as the staff app's
+        Portal preview (:meth:`~clientpay_tui.services.preview.PreviewService.invoice_page`).
+
+        Args:
+            identity: the login's identity as the request's session check just read it (saves
+                reading it again); its records' names are read here all the same.
+
+        Raises:
+            NotFound: the login was deleted (the payer's session must end).
+        """
+        with self.ctx.db.read() as session:
+            if identity is None or identity.login_id != login_id:
+                login = session.get(PortalLogin, login_id)
+                if login is None:
+                    raise NotFound("This portal login no longer exists.")
+                identity = identity_of(session, login)
+            names = session.scalars(
+                select(Payer.name).where(Payer.login_id == login_id).order_by(Payer.id)
+            )
+            page = invoice_page(
+                session,
+                identity.payer_ids,
+                enabled_integrations(session),
+                offset=max(offset, 0),
+                limit=limit,
+                figures_cap=figures_cap,
+            )
+            return PortalHome(identity, tuple(dict.fromkeys(names)), page)
+
     def view(self, login_id: int) -> LoginView:
         """Everything the login's portal shows, record by record.
 

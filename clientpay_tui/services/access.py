@@ -32,6 +32,7 @@ from clientpay_tui.services.access_emails import (
     queue_email,
 )
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
+from clientpay_tui.services.portal_sessions import end_login_sessions
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,29 @@ class AccessService:
             )
             return login.email_key
 
+    def set_mfa_exempt(self, actor: Actor, payer_id: int, exempt: bool) -> bool:
+        """Let this payer sign in to the portal without the emailed code (``portal_mfa =
+        "email"``), or stop letting them. A login shared by several records skips the code
+        only when every one of them is exempt.
+
+        Returns:
+            Whether anything changed.
+        """
+        now = self.ctx.clock()
+        with self.ctx.db.write() as session:
+            require(session, actor, Permission.EDIT_PAYERS)
+            payer = self._payer(session, payer_id)
+            if payer.mfa_exempt == exempt:
+                return False
+            payer.mfa_exempt = exempt
+            summary = (
+                "Exempted from the emailed sign-in code (MFA)"
+                if exempt
+                else "No longer exempt from the emailed sign-in code (MFA)"
+            )
+            audit.record(session, now, actor, "access.mfa_exempt", summary, payer.id)
+            return True
+
     def move_login(
         self, session: Session, actor: Actor, payer: Payer, now: datetime
     ) -> EmailQueued:
@@ -271,6 +295,7 @@ class AccessService:
         login = session.get(PortalLogin, payer.login_id, with_for_update=True)
         assert login is not None
         _set_login(session, payer, None)
+        end_login_sessions(session, login.id)  # what the login's sessions see just changed
         cancel_unsent(session, payer.id, reason)
         remaining = session.scalar(
             select(func.count()).select_from(Payer).where(Payer.login_id == login.id)

@@ -17,6 +17,7 @@ from clientpay_tui.db.models import (
     Matter,
     Payer,
     Transaction,
+    TransactionInvoice,
     Wallet,
 )
 from clientpay_tui.services.seed import FIRST, LAST, MATTERS, SUFFIX, WORDS
@@ -38,6 +39,10 @@ SPECIAL_PAYERS: list[tuple[str, str | None, str]] = [
     ("[@click=app.quit]Click Me Ltd", "click@example.com", "none"),
 ]
 """Memorable payers first: one per login state, a shared login, and tricky names."""
+
+STORY_PAYER = "Barbara Liskov"
+"""No login yet: the README's demo story grants her access. She sees a whole client whose
+invoices are partly payable and partly external, so the portal shows both kinds."""
 
 SOURCES = [InvoiceSource.CONNECT] * 5 + [InvoiceSource.INTERNAL] * 3 + [InvoiceSource.EXTERNAL] * 2
 
@@ -107,9 +112,17 @@ def add_history(
     by_client: dict[int, list[Invoice]] = {}
     for invoice in catalog.invoices:
         by_client.setdefault(invoice.client_id, []).append(invoice)
+    story_client = _mixed_client(by_client)
     for payer, state in payers:
         has_login = state not in ("none", "no-email")
+        story = {"client_id": story_client} if payer.name == STORY_PAYER and story_client else None
         if not has_login and rng.random() > 0.3:
+            if story:
+                session.add(
+                    Association(
+                        payer_id=payer.id, created_by="sam", created_at=payer.created_at, **story
+                    )
+                )
             continue
         client = rng.choice(catalog.clients)
         level = rng.choice(["client", "client", "matter", "invoice"])
@@ -120,6 +133,7 @@ def add_history(
             }
         elif level == "invoice" and by_client.get(client.id):
             target = {"invoice_id": rng.choice(by_client[client.id]).id}
+        target = story or target  # the random draws above still happen: the rest stays put
         session.add(
             Association(payer_id=payer.id, created_by="sam", created_at=payer.created_at, **target)
         )
@@ -128,29 +142,53 @@ def add_history(
         wallets = []
         for w in range(rng.randint(1, 2)):
             card = w == 0
+            last4 = f"{rng.randrange(1000, 9999)}"
+            brand = "Visa" if card else "Checking"
+            # Test-gateway tokens that approve: the demo's saved methods can pay.
             wallet = Wallet(
                 payer_id=payer.id,
                 kind="card" if card else "bank",
-                label=f"Visa •••• {rng.randrange(1000, 9999)}"
-                if card
-                else f"Checking •••• {rng.randrange(1000, 9999)}",
+                label=f"{brand} •••• {last4}",
                 is_default=card,
                 created_at=payer.created_at + timedelta(days=1),
+                token=f"test_{'card' if card else 'bank'}_approve_demo{payer.id}w{w}",
+                gateway="test",
+                brand=brand,
+                last4=last4,
+                exp_month=(payer.id % 12) + 1 if card else None,
+                exp_year=now.year + 2 if card else None,
+                holder_name=payer.name,
             )
             session.add(wallet)
             wallets.append(wallet)
         session.flush()
         for _ in range(rng.randint(0, 5)):
             invoice = rng.choice(by_client.get(client.id) or catalog.invoices)
-            session.add(
-                Transaction(
-                    payer_id=payer.id,
-                    wallet_id=rng.choice(wallets).id,
-                    invoice_id=invoice.id,
-                    amount_cents=rng.randrange(5_000, max(invoice.amount_cents, 5_001), 100),
-                    status=rng.choice(["succeeded"] * 5 + ["failed", "refunded"]),
-                    description=f"Payment of {invoice.number}",
-                    created_at=now
-                    - timedelta(days=rng.randrange(1, 300), minutes=rng.randrange(600)),
-                )
+            wallet = rng.choice(wallets)
+            amount = rng.randrange(5_000, max(invoice.amount_cents, 5_001), 100)
+            status = rng.choice(["succeeded"] * 5 + ["failed", "refunded"])
+            transaction = Transaction(
+                payer_id=payer.id,
+                wallet_id=wallet.id,
+                amount_cents=amount,
+                status=status,
+                description=f"Payment of {invoice.number}",
+                created_at=now - timedelta(days=rng.randrange(1, 300), minutes=rng.randrange(600)),
+                method_label=wallet.label,
+                gateway="test",
+                refunded_cents=amount if status == "refunded" else 0,
             )
+            transaction.invoices = [
+                TransactionInvoice(invoice_id=invoice.id, position=0, amount_cents=amount)
+            ]
+            session.add(transaction)
+
+
+def _mixed_client(by_client: dict[int, list[Invoice]]) -> int | None:
+    """The first client with both an open invoice a payer may pay (Connect or internal) and an
+    external one."""
+    for client_id, invoices in by_client.items():
+        sources = {i.source for i in invoices if i.balance_cents > 0}
+        if InvoiceSource.EXTERNAL in sources and sources - {InvoiceSource.EXTERNAL}:
+            return client_id
+    return None

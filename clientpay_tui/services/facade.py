@@ -13,6 +13,9 @@ from clientpay_tui.services.imports import ImportService
 from clientpay_tui.services.integrations import IntegrationService
 from clientpay_tui.services.outbox import OutboxService
 from clientpay_tui.services.payers import PayerService
+from clientpay_tui.services.payments.gateway import PaymentGateway, gateway_for
+from clientpay_tui.services.payments.paying import PaymentService
+from clientpay_tui.services.payments.wallets import WalletService
 from clientpay_tui.services.preview import PreviewService
 from clientpay_tui.services.staff import StaffService
 
@@ -20,8 +23,20 @@ from clientpay_tui.services.staff import StaffService
 class Services:
     """The service layer's entry points, sharing one database, settings and clock."""
 
-    def __init__(self, db: Database, settings: Settings, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock = utcnow,
+        gateway: PaymentGateway | None = None,
+    ) -> None:
+        """
+        Args:
+            gateway: the payment gateway; by default the one ``settings.payment_gateway``
+                names (one per process: the test gateway remembers idempotency keys).
+        """
         self.ctx = ServiceContext(db=db, settings=settings, clock=clock)
+        self.gateway = gateway if gateway is not None else gateway_for(settings)
         self.access = AccessService(self.ctx)
         self.payers = PayerService(self.ctx, self.access)
         self.associations = AssociationService(self.ctx)
@@ -31,6 +46,8 @@ class Services:
         self.audit = AuditService(self.ctx)
         self.imports = ImportService(self.ctx)
         self.outbox = OutboxService(self.ctx)
+        self.wallets = WalletService(self.ctx, self.gateway)
+        self.payments = PaymentService(self.ctx, self.gateway)
 
     @property
     def db(self) -> Database:

@@ -97,6 +97,8 @@ class PayerDetail:
     status: AccessStatus
     login: LoginState | None
     last_email: EmailSummary | None
+    mfa_exempt: bool = False
+    """Staff let this payer sign in to the portal without the emailed code."""
 
 
 @dataclass(frozen=True)
@@ -301,6 +303,7 @@ class PayerService:
             status=access_status(login, last_email, now),
             login=login_state,
             last_email=last_email,
+            mfa_exempt=payer.mfa_exempt,
         )
 
     def create(self, actor: Actor, form: PayerForm) -> PayerDetail:

@@ -102,7 +102,12 @@ def check(session: Session, raw: str, purpose: TokenPurpose, now: datetime) -> T
     """
     if len(raw) != TOKEN_LENGTH or not _TOKEN_SHAPE.fullmatch(raw):
         return TokenCheck(None, TokenProblem.MALFORMED)
-    digest = hash_token(raw)
+    return check_digest(session, hash_token(raw), purpose, now)
+
+
+def check_digest(session: Session, digest: str, purpose: TokenPurpose, now: datetime) -> TokenCheck:
+    """:func:`check` for a token known by its SHA-256 (the web portal's session keeps only
+    that once it has exchanged a link)."""
     token = session.scalars(
         select(AccessToken).where(AccessToken.token_hash == digest).with_for_update()
     ).first()

@@ -18,6 +18,7 @@ EMAIL_KINDS = {
     "access_added": "Access notice",
     "password_changed": "Password changed",
     "login_moved": "Login moved notice",
+    "receipt": "Payment receipt",
 }
 
 
@@ -67,6 +68,8 @@ def access_summary(detail: PayerDetail, now: datetime) -> Text:
         text = Text(f"Active, last sign-in {last} UTC" if last else "Active, never signed in")
     if login.other_payers:
         text.append(f" · shared with {plural(login.other_payers, 'other record')}")
+    if detail.mfa_exempt:
+        text.append(" · MFA exempt")
     return text
 
 

@@ -57,7 +57,7 @@ def payer_id(services, admin, firm, db):
     connect = firm.invoice(
         "CN-1", client="C1", day="2026-01-01", balance=1_000, source=InvoiceSource.CONNECT
     )
-    internal = firm.invoice(
+    firm.invoice(
         "IN-1", client="C1", day="2026-01-02", balance=2_500, source=InvoiceSource.INTERNAL
     )
     firm.invoice("EX-1", client="C1", day="2026-01-03", balance=700, source=InvoiceSource.EXTERNAL)
@@ -76,11 +76,11 @@ def payer_id(services, admin, firm, db):
             Transaction(
                 payer_id=payer,
                 wallet_id=wallet.id,
-                invoice_id=internal.id,
                 amount_cents=500,
                 status="settled",
                 description="Part payment",
                 created_at=NOW,
+                method_label="Visa 4242",
             )
         )
     return payer
@@ -95,8 +95,10 @@ def test_without_integrations_only_wallets_and_transactions(services, admin, pay
     assert not view.shows_invoices
     assert view.summary == NO_INTEGRATION
     assert (view.invoices, view.invoice_count, view.payable_balance_cents) == ([], 0, 0)
-    assert [w.label for w in view.wallets] == ["Visa 4242"]
-    assert [(t.description, t.wallet_label, t.amount_cents) for t in view.transactions] == [
+    assert [w.label for w in services.wallets.for_payer(admin, payer_id)] == ["Visa 4242"]
+    payments, total = services.payments.for_payer(admin, payer_id)
+    assert total == 1
+    assert [(p.description, p.method_label, p.amount_cents) for p in payments] == [
         ("Part payment", "Visa 4242", 500)
     ]
 

@@ -1,4 +1,4 @@
-"""Migration 0003: the outbox accepts the login_moved notice, and keeps every email it had."""
+"""Migration 0005: the outbox accepts the login_moved notice, and keeps every email it had."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _kinds(db: Database) -> list[str]:
 
 
 def test_upgrade_allows_the_notice_and_keeps_the_outbox(empty_db: Database) -> None:
-    schema.upgrade(empty_db, "0002")
+    schema.upgrade(empty_db, "0004")
     with empty_db.engine.begin() as connection:
         connection.execute(INSERT, {"kind": "welcome", "message_id": "<1@x>"})
     with pytest.raises(IntegrityError), empty_db.engine.begin() as connection:
@@ -47,5 +47,5 @@ def test_upgrade_allows_the_notice_and_keeps_the_outbox(empty_db: Database) -> N
     assert schema.schema_drift(empty_db) == []
 
     with empty_db.engine.begin() as connection:
-        command.downgrade(schema.alembic_config(connection), "0002")
+        command.downgrade(schema.alembic_config(connection), "0004")
     assert _kinds(empty_db) == ["welcome"]

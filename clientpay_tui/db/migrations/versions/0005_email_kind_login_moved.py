@@ -1,7 +1,7 @@
 """email kind login_moved: the notice to a login's old address when staff move the login
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02 10:40:00
 
 ``outbox_email.kind`` is a non-native enum with a CHECK constraint listing its values, so a new
@@ -14,13 +14,13 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CONSTRAINT = "ck_outbox_email_email_kind"
-BEFORE = ("welcome", "reset", "access_added", "password_changed")
+BEFORE = ("welcome", "reset", "access_added", "password_changed", "sign_in_code", "receipt")
 AFTER = (*BEFORE, "login_moved")
 
 

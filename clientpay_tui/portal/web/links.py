@@ -1,0 +1,136 @@
+"""``/welcome?token=…`` and ``/reset?token=…``, then ``/set-password``.
+
+Django's ``PasswordResetConfirmView`` pattern: the first request exchanges the token at once
+for server-side state (a new session holding the token's SHA-256 and purpose) and answers 303
+to ``/set-password``, so the token leaves the address bar, the history and any ``Referer``.
+Every link, valid or not, gets that same redirect; ``/set-password`` then shows the password
+form, or, for a used, expired, revoked or altered link, one friendly page with a "send me a
+new link" form (which posts to ``/forgot``, with its limits and its one answer).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from clientpay_tui.db.models import TokenPurpose, WebStage
+from clientpay_tui.errors import InvalidLink, RateLimited, ValidationFailed
+from clientpay_tui.portal import limits
+from clientpay_tui.portal.web.pages import (
+    call,
+    checked_form,
+    client_ip,
+    portal,
+    redirect,
+    render,
+    session_of,
+    switch_session,
+    text_field,
+)
+from clientpay_tui.services.tokens import hash_token
+
+
+async def _exchange(request: Request, purpose: TokenPurpose) -> Response:
+    token = request.query_params.get("token", "")[:200]
+    the_portal = portal(request)
+    try:
+        await call(the_portal.limits.hit, limits.ip_bucket(limits.LINK_IP, client_ip(request)))
+    except RateLimited as error:
+        return await render(
+            request, "refused.html", status_code=429, has_form=False, message=str(error)
+        )
+    try:
+        await call(the_portal.links.open_link, token, purpose)
+    except InvalidLink:
+        await switch_session(request, WebStage.ANONYMOUS)
+    else:
+        await switch_session(
+            request, WebStage.LINK, link_token_hash=hash_token(token), link_purpose=purpose
+        )
+    return redirect(request, "/set-password")
+
+
+async def welcome(request: Request) -> Response:
+    return await _exchange(request, TokenPurpose.WELCOME)
+
+
+async def reset(request: Request) -> Response:
+    return await _exchange(request, TokenPurpose.RESET)
+
+
+async def _invalid(request: Request, status_code: int = 200) -> Response:
+    return await render(
+        request, "link_invalid.html", status_code=status_code, email="", error=None, notice=None
+    )
+
+
+async def set_password_page(request: Request) -> Response:
+    current = await session_of(request)
+    if (
+        current is None
+        or current.stage != WebStage.LINK
+        or current.link_token_hash is None
+        or current.link_purpose is None
+    ):
+        return await _invalid(request)
+    try:
+        info = await call(
+            portal(request).links.open_digest, current.link_token_hash, current.link_purpose
+        )
+    except InvalidLink:
+        return await _invalid(request)
+    return await _form(request, info.email, current.link_purpose, None)
+
+
+async def _form(request: Request, email: str, purpose: TokenPurpose, error: str | None) -> Response:
+    return await render(
+        request,
+        "set_password.html",
+        email=email,
+        welcome=purpose == TokenPurpose.WELCOME,
+        error=error,
+        notice=None,
+    )
+
+
+async def set_password(request: Request) -> Response:
+    form = await checked_form(request)
+    current = await session_of(request)
+    if (
+        current is None
+        or current.stage != WebStage.LINK
+        or current.link_token_hash is None
+        or current.link_purpose is None
+    ):
+        return await _invalid(request)
+    the_portal = portal(request)
+    try:
+        identity = await call(
+            the_portal.links.set_password_digest,
+            current.link_token_hash,
+            current.link_purpose,
+            text_field(form, "password"),
+            text_field(form, "password_again"),
+        )
+    except InvalidLink:
+        return await _invalid(request)
+    except ValidationFailed as error:
+        try:
+            info = await call(
+                the_portal.links.open_digest, current.link_token_hash, current.link_purpose
+            )
+        except InvalidLink:
+            return await _invalid(request)
+        return await _form(request, info.email, current.link_purpose, str(error))
+    # The link proved the payer reads the login's mailbox: no emailed code on top.
+    await switch_session(request, WebStage.SIGNED_IN, login_id=identity.login_id)
+    return redirect(request, "/")
+
+
+ROUTES = [
+    Route("/welcome", welcome, methods=["GET"]),
+    Route("/reset", reset, methods=["GET"]),
+    Route("/set-password", set_password_page, methods=["GET"]),
+    Route("/set-password", set_password, methods=["POST"]),
+]
