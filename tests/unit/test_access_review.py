@@ -191,9 +191,9 @@ def test_any_formula_start_is_neutralised(start, rest):
     assert neutralise(start + rest) == "'" + start + rest
 
 
-@given(st.text(max_size=30))
-def test_csv_cells_never_start_a_formula_nor_hold_control_characters(value):
-    cell = csv_cell(value)
+@given(st.sampled_from(("", *FORMULA_STARTS)), st.text(max_size=30))
+def test_csv_cells_never_start_a_formula_nor_hold_control_characters(prefix, value):
+    cell = csv_cell(prefix + value)
     assert not cell.startswith(FORMULA_STARTS)
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in cell)
 
@@ -240,18 +240,34 @@ def test_report_access_csv_json_and_output(cli, people, db, tmp_path):
     code, out, err = cli("report", "access", "--format", "json", "--output", str(target))
     assert code == 0 and out == "" and err.strip() == f"5 payers written to {target}"
     assert json.loads(target.read_text()) == data
+    code, out, err = cli("report", "access", "--status", "locked", "--status", "Email failed")
+    assert code == 0, err
+    assert [row["payer"] for row in csv.DictReader(io.StringIO(out))] == [
+        "Dan Locked",
+        "Eve Failed",
+    ]
     with db.read() as session:
         summaries = list(
-            session.scalars(select(AuditEvent.summary).where(AuditEvent.action == "report.access"))
+            session.scalars(
+                select(AuditEvent.summary)
+                .where(AuditEvent.action == "report.access")
+                .order_by(AuditEvent.id)
+            )
         )
-    assert len(summaries) == 3
-    assert summaries[-1].startswith("Access review exported (json, 5 payers) to ")
+    assert len(summaries) == 4
+    assert summaries[-1] == (
+        "Access review exported (csv, 2 payers with login status Email failed/Locked)"
+        " to standard output"
+    )
+    assert summaries[2] == f"Access review exported (json, 5 payers) to {target}"
 
 
-def test_report_access_to_a_bad_path_is_one_line(cli, tmp_path):
+@pytest.mark.parametrize("where", ["under-a-file", "a-folder"])
+def test_report_access_to_a_bad_path_is_one_line(cli, tmp_path, where):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    code, out, err = cli("report", "access", "--output", str(blocker / "review.csv"))
+    target = blocker / "review.csv" if where == "under-a-file" else tmp_path
+    code, out, err = cli("report", "access", "--output", str(target))
     assert code == 1 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("clientpay-tui: error: cannot write "), err
