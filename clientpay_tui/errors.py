@@ -130,3 +130,7 @@ class PaymentDeclined(PaymentError):
 
 class PaymentFailed(PaymentError):
     """The gateway had an error; nothing was charged and the payer may try again."""
+
+
+class ExportFailed(ClientPayError):
+    """A report could not be written (a bad path, a full disk)."""

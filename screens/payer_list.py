@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Label
 
+from clientpay_tui.early_settings import data_dir
 from clientpay_tui.screens.base import ClientPayScreen
 from clientpay_tui.screens.mail import MailScreen
 from clientpay_tui.screens.payer_form import NewPayerScreen
@@ -82,6 +84,7 @@ class PayerListScreen(ClientPayScreen[None]):
         Binding("enter", "open", "Open payer"),
         Binding("n", "new_payer", "New payer"),
         Binding("m", "mail", "Mail"),
+        Binding("e", "export", "Export", tooltip="Export the access review of this search (CSV)"),
     ]
     PERMISSIONS: ClassVar[dict[str, Permission]] = {"new_payer": Permission.EDIT_PAYERS}
     HELP_TITLE = "Payer list"
@@ -178,6 +181,18 @@ class PayerListScreen(ClientPayScreen[None]):
     def _created(self, payer_id: int | None) -> None:
         if payer_id is not None:
             cast(PayerOpener, self.app).open_payer(payer_id)
+
+    def action_export(self) -> None:
+        """The access review of the payers this search finds, as CSV in the data folder."""
+        stamp = f"{self.session.services.ctx.clock():%Y%m%d-%H%M%S}"
+        self._export(self.searched, data_dir() / "exports" / f"access-review-{stamp}.csv")
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, text: str, path: Path) -> None:
+        review = self.session.services.access_review
+        count = review.export_to_file(self.session.actor, path, "csv", text=text)
+        noun = "payer" if count == 1 else "payers"
+        self.app.call_from_thread(self.toast, f"Access review of {count:,} {noun} saved to {path}")
 
     def action_mail(self) -> None:
         self.app.push_screen(MailScreen(self.session))

@@ -28,6 +28,7 @@ SUB_COMMANDS = {
     "demo": "clientpay_tui.cli.run:demo_command",
     "worker": "clientpay_tui.cli.worker:worker_command",
     "portal": "clientpay_tui.cli.portal:portal_command",
+    "report": "clientpay_tui.cli.report:report_group",
 }
 """Name -> ``module:attribute`` of each sub-command."""
 

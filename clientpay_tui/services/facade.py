@@ -6,6 +6,7 @@ from clientpay_tui.config import Settings
 from clientpay_tui.db.engine import Database
 from clientpay_tui.db.types import utcnow
 from clientpay_tui.services.access import AccessService
+from clientpay_tui.services.access_review import AccessReviewService
 from clientpay_tui.services.associations import AssociationService
 from clientpay_tui.services.audit import AuditService
 from clientpay_tui.services.context import Clock, ServiceContext
@@ -39,6 +40,7 @@ class Services:
         self.gateway = gateway if gateway is not None else gateway_for(settings)
         self.access = AccessService(self.ctx)
         self.payers = PayerService(self.ctx, self.access)
+        self.access_review = AccessReviewService(self.ctx, self.payers)
         self.associations = AssociationService(self.ctx)
         self.preview = PreviewService(self.ctx)
         self.staff = StaffService(self.ctx)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+
 from textual import events
 
+from clientpay_tui.screens.base import help_entries
 from clientpay_tui.screens.payer_details import PayerDetailsScreen
 from clientpay_tui.screens.payer_list import PayerListScreen
 from clientpay_tui.services.seed import seed
-from tests.tui.conftest import screen_text, until
+from tests.tui.conftest import screen_text, toasts, until
 
 
 async def test_search_filters_and_enter_opens_from_the_search_box(make_app, staff, add_payer):
@@ -95,3 +98,28 @@ async def test_end_right_after_the_rows_arrive_scrolls_to_the_last_row(
         await until(pilot, lambda: table.highlighted is not None)
         assert table.scroll_offset.y > 0
         assert table.highlighted is not None and table.cursor_row == 299
+
+
+async def test_e_exports_the_searched_payers_to_the_data_folder(
+    make_app, agent, add_payer, tmp_path
+):
+    add_payer("Ada Lovelace", "ada@example.com")
+    add_payer("=cmd|' /C calc'!A0", "calc@example.com")
+    add_payer("Grace Hopper", "grace@navy.example")
+    app = make_app(agent)  # viewing is enough to export
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("slash", *"example.com", "escape")
+        await screen.table.wait_loaded()
+        assert screen.table.row_count == 2
+        await pilot.press("e")
+        await until(pilot, lambda: any("Access review" in t for t in toasts(app)))
+        folder = tmp_path / "data" / "clientpay-tui" / "exports"
+        [path] = folder.glob("access-review-*.csv")
+        [message] = [t for t in toasts(app) if "Access review" in t]
+        assert message == f"Access review of 2 payers saved to {path}"
+        rows = list(csv.DictReader(path.open(newline="", encoding="utf-8")))
+        assert [row["payer"] for row in rows] == ["'=cmd|' /C calc'!A0", "Ada Lovelace"]
+        [entry] = [entry for entry in help_entries(screen) if entry.key == "e"]
+        assert entry.note is None and "Export" in entry.description
