@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from textual import events
 from textual.widgets import Input
 
 from clientpay_tui.app import ClientPayApp
@@ -124,6 +125,21 @@ async def test_a_key_inside_a_dialog_counts(make_app, staff, ticker, add_payer):
         ticker.advance(10)
         await until(pilot, lambda: isinstance(app.screen, SignInScreen))
         assert len(app.screen_stack) == 2
+
+
+async def test_a_mouse_event_counts(make_app, staff, ticker):
+    app = make_app(staff, idle_clock=ticker, idle_check_seconds=0.01)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PayerListScreen))
+        ticker.advance(29)
+        # As the terminal driver delivers it (Pilot's own mouse helpers skip the app).
+        app.post_message(events.MouseMove(None, 5, 5, 1, 0, 0, False, False, False))
+        await until(pilot, lambda: app.idle.last_input == ticker())
+        ticker.advance(29)
+        await next_checks(app, pilot)
+        assert isinstance(app.screen, PayerListScreen)
+        ticker.advance(1)
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen))
 
 
 async def test_zero_means_never(db, settings, clock, staff, ticker):
