@@ -19,14 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.worker import Worker
 
 from clientpay_tui.errors import ClientPayError
-from clientpay_tui.idle import IdleWatch, sign_out_notice
+from clientpay_tui.idle_sign_out import IdleSignOutApp
 from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
 from clientpay_tui.messages import MailDelivered
 from clientpay_tui.screens.base import (
@@ -81,7 +81,7 @@ def _screen_commands() -> type[Provider]:
     return ScreenCommands
 
 
-class ClientPayApp(App[None]):
+class ClientPayApp(IdleSignOutApp):
     """Staff side of the payer portal.
 
     Args:
@@ -98,10 +98,7 @@ class ClientPayApp(App[None]):
         captured_mail: demo mode: lists what the local capture server received.
         handle_sighup: end the app cleanly when the terminal (an SSH session) goes away: on
             SIGHUP, and when its input hangs up without one.
-        idle_clock: the monotonic clock (seconds) the idle sign-out measures with; tests
-            pass one they move by hand.
-        idle_check_seconds: how often to look at the idle time (default: a tenth of
-            ``idle_sign_out_minutes``, at most 15 s).
+        idle_clock, idle_check_seconds: see :class:`IdleSignOutApp`.
     """
 
     CSS_PATH = stylesheet("app.tcss")
@@ -130,7 +127,7 @@ class ClientPayApp(App[None]):
         idle_clock: Callable[[], float] = time.monotonic,
         idle_check_seconds: float | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(idle_clock=idle_clock, idle_check_seconds=idle_check_seconds)
         if (services is None) == (open_services is None):
             raise TypeError("give either services or open_services")
         if services is not None:
@@ -150,10 +147,6 @@ class ClientPayApp(App[None]):
         self._terminal_is_gone = False
         self._mail_worker: Worker[None] | None = None
         self._exiting: asyncio.Task[None] | None = None
-        self.idle = IdleWatch(0, idle_clock)
-        self._idle_check_seconds = idle_check_seconds
-        self.idle_checks = 0
-        """How many times the idle time was looked at (tests wait for the next look)."""
         self.title = f"ClientPay · {printable(self.firm_name)}"
         self.register_theme(DARK)
         self.register_theme(LIGHT)
@@ -192,7 +185,10 @@ class ClientPayApp(App[None]):
             self._show_sign_in()
 
     def _show_sign_in(self) -> None:
-        self.push_screen(SignInScreen(self.firm_name, self._check_sign_in))
+        self.push_screen(self.sign_in_screen())
+
+    def sign_in_screen(self, *, username: str = "", notice: str = "") -> SignInScreen:
+        return SignInScreen(self.firm_name, self._check_sign_in, username=username, notice=notice)
 
     @work(group="open", exclusive=True, exit_on_error=True)
     async def _open_behind_sign_in(self) -> None:
@@ -292,7 +288,7 @@ class ClientPayApp(App[None]):
         from clientpay_tui.screens.session import StaffSession
 
         assert self.services is not None
-        self._watch_idle(self.services.settings.idle_sign_out_minutes)
+        self.watch_idle(self.services.settings.idle_sign_out_minutes)
         self.session = StaffSession(
             self.services, actor, poke_mailer=self.poke_mailer, captured_mail=self.captured_mail
         )
@@ -306,65 +302,6 @@ class ClientPayApp(App[None]):
     @on(SignInScreen.SignedIn)
     def _signed_in(self, event: SignInScreen.SignedIn) -> None:
         self.start_session(event.actor)
-
-    # -- idle sign-out ----------------------------------------------------------------------
-
-    async def on_event(self, event: events.Event) -> None:
-        # Here every key and mouse event passes once, before any screen, input or modal
-        # sees it (and may stop it): one clock read each.
-        if isinstance(event, (events.Key, events.MouseEvent)) and not event.is_forwarded:
-            self.idle.touch()
-        await super().on_event(event)
-
-    def _watch_idle(self, minutes: int) -> None:
-        """Start counting idle time for a new session (one interval timer per app)."""
-        first = self.idle.minutes == 0
-        self.idle.minutes = minutes
-        self.idle.touch()
-        if minutes and first:
-            self.set_interval(
-                self._idle_check_seconds or self.idle.check_seconds,
-                self._check_idle,
-                name="idle sign-out",
-            )
-
-    def _check_idle(self) -> None:
-        self.idle_checks += 1
-        if self.session is not None and self.idle.expired():
-            self._sign_out_idle(self.session)
-
-    @work(group="sign-out", exclusive=True, exit_on_error=False)
-    async def _sign_out_idle(self, session: StaffSession) -> None:
-        """Back to the sign-in screen: every signed-in screen goes (unsaved edits are not
-        saved), the session is dropped, and the audit log says why. Mail keeps going: the
-        mailer belongs to the app, not to whoever is signed in."""
-        minutes = self.idle.minutes
-        discarded = [
-            what
-            for screen in self.screen_stack
-            if isinstance(screen, ClientPayScreen)
-            and (what := screen.unsaved_changes_to()) is not None
-        ]
-        self.session = None
-        self.sub_title = ""
-        # App-level dialogs waiting for an answer that will never come.
-        for group in ("quit", "open-payer"):
-            self.workers.cancel_group(self, group)
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
-        await self.push_screen(
-            SignInScreen(
-                self.firm_name,
-                self._check_sign_in,
-                username=session.actor.username,
-                notice=sign_out_notice(minutes, discarded),
-            )
-        )
-        self._record_sign_out(session, minutes)
-
-    @work(thread=True, group="sign-out-audit", exit_on_error=False)
-    def _record_sign_out(self, session: StaffSession, minutes: int) -> None:
-        session.services.staff.signed_out_idle(session.actor, minutes)
 
     # -- app-wide actions -------------------------------------------------------------------
 
