@@ -14,6 +14,7 @@ import importlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,6 +26,7 @@ from textual.command import Provider
 from textual.worker import Worker
 
 from clientpay_tui.errors import ClientPayError
+from clientpay_tui.idle_sign_out import IdleSignOutApp
 from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
 from clientpay_tui.messages import MailDelivered
 from clientpay_tui.screens.base import (
@@ -79,7 +81,7 @@ def _screen_commands() -> type[Provider]:
     return ScreenCommands
 
 
-class ClientPayApp(App[None]):
+class ClientPayApp(IdleSignOutApp):
     """Staff side of the payer portal.
 
     Args:
@@ -96,6 +98,7 @@ class ClientPayApp(App[None]):
         captured_mail: demo mode: lists what the local capture server received.
         handle_sighup: end the app cleanly when the terminal (an SSH session) goes away: on
             SIGHUP, and when its input hangs up without one.
+        idle_clock, idle_check_seconds: see :class:`IdleSignOutApp`.
     """
 
     CSS_PATH = stylesheet("app.tcss")
@@ -121,8 +124,10 @@ class ClientPayApp(App[None]):
         actor: Actor | None = None,
         captured_mail: Callable[[], Sequence[CapturedMessage]] | None = None,
         handle_sighup: bool = True,
+        idle_clock: Callable[[], float] = time.monotonic,
+        idle_check_seconds: float | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(idle_clock=idle_clock, idle_check_seconds=idle_check_seconds)
         if (services is None) == (open_services is None):
             raise TypeError("give either services or open_services")
         if services is not None:
@@ -180,7 +185,10 @@ class ClientPayApp(App[None]):
             self._show_sign_in()
 
     def _show_sign_in(self) -> None:
-        self.push_screen(SignInScreen(self.firm_name, self._check_sign_in))
+        self.push_screen(self.sign_in_screen())
+
+    def sign_in_screen(self, *, username: str = "", notice: str = "") -> SignInScreen:
+        return SignInScreen(self.firm_name, self._check_sign_in, username=username, notice=notice)
 
     @work(group="open", exclusive=True, exit_on_error=True)
     async def _open_behind_sign_in(self) -> None:
@@ -280,6 +288,7 @@ class ClientPayApp(App[None]):
         from clientpay_tui.screens.session import StaffSession
 
         assert self.services is not None
+        self.watch_idle(self.services.settings.idle_sign_out_minutes)
         self.session = StaffSession(
             self.services, actor, poke_mailer=self.poke_mailer, captured_mail=self.captured_mail
         )

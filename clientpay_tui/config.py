@@ -30,6 +30,7 @@ from clientpay_tui.early_settings import (
 from clientpay_tui.errors import ConfigError
 
 MINUTES_PER_WEEK = 7 * 24 * 60
+MINUTES_PER_DAY = 24 * 60
 DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 """The backends and drivers the app is built and tested for (``postgresql://`` means psycopg
 in SQLAlchemy 2.1)."""
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
 
     mouse: bool = True
     """Capture the mouse. Turn off so that text can be selected in the terminal over SSH."""
+    idle_sign_out_minutes: int = Field(default=30, ge=0, le=MINUTES_PER_DAY)
+    """Sign staff out to the sign-in screen after this many minutes without a key press (or a
+    mouse event, with ``mouse`` on); unsaved edits are discarded. 0: never; at most a day."""
 
     portal_host: str = "127.0.0.1"
     """Address ``clientpay-tui portal`` listens on (put a TLS reverse proxy in front)."""

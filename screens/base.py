@@ -104,6 +104,11 @@ class ClientPayScreen(Screen[ResultT]):
         """Whether leaving now would lose edits (the app asks before quitting)."""
         return False
 
+    def unsaved_changes_to(self) -> str | None:
+        """What leaving now would lose edits to, as the idle sign-out names it (a payer's
+        name), or ``None``."""
+        return None
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_worker_error(self, event)
 

@@ -166,6 +166,9 @@ class PayerDetailsScreen(ClientPayScreen[None]):
     def has_unsaved_changes(self) -> bool:
         return self.info.is_dirty()
 
+    def unsaved_changes_to(self) -> str | None:
+        return self.detail.name if self.info.is_dirty() else None
+
     async def ask(self, dialog: ConfirmScreen) -> bool:
         """Show a dialog and wait for the answer (inside a worker)."""
         return bool(await self.app.push_screen_wait(dialog))

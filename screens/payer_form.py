@@ -69,6 +69,12 @@ class NewPayerScreen(ClientPayScreen[int | None]):
         form = self.form()
         return any((form.name, form.email, form.phone, form.notes))
 
+    def unsaved_changes_to(self) -> str | None:
+        if not self.has_unsaved_changes():
+            return None
+        name = self.form().name.strip()
+        return f"the new payer {name}" if name else "a new payer"
+
     @on(Button.Pressed, "#create")
     def _pressed(self) -> None:
         self.action_create()

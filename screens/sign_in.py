@@ -48,8 +48,13 @@ class SignInScreen(Screen[None]):
             super().__init__()
             self.actor = actor
 
-    def __init__(self, firm_name: str, check: SignInCheck, *, username: str = "") -> None:
+    def __init__(
+        self, firm_name: str, check: SignInCheck, *, username: str = "", notice: str = ""
+    ) -> None:
+        """``notice``: one line on why the staff member is here again (an idle sign-out),
+        shown as plain text (it may name a payer)."""
         super().__init__()
+        self.notice = notice
         self.firm_name = firm_name
         self.check = check
         self.initial_username = username
@@ -59,6 +64,8 @@ class SignInScreen(Screen[None]):
         yield Header()
         with Vertical(id="sign-in"):
             yield Static(Content(f"Sign in to {printable(self.firm_name)}"), id="sign-in-title")
+            if self.notice:
+                yield Static(Content(printable(self.notice)), id="sign-in-notice")
             with Horizontal(classes="field"):
                 yield Label("Username", classes="field-label")
                 yield TypedInput(self.initial_username, id="username", compact=True, max_length=64)

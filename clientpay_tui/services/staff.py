@@ -168,6 +168,17 @@ class StaffService:
         # Raised after the commit, so failed attempts, the lock and their audit events are kept.
         raise error
 
+    def signed_out_idle(self, actor: Actor, minutes: int) -> None:
+        """Record that the app signed ``actor`` out after ``minutes`` without a key press."""
+        with self.ctx.db.write() as session:
+            audit.record(
+                session,
+                self.ctx.clock(),
+                actor,
+                "staff.sign_out",
+                f"Signed out after {minutes} minutes idle",
+            )
+
     @staticmethod
     def _get(session: Session, username: str) -> Staff:
         staff = session.scalars(

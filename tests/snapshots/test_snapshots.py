@@ -147,3 +147,27 @@ def test_add_associations_bad_date(snap_compare, snapshot_app):
         await settled(pilot)
 
     assert snap_compare(snapshot_app(), run_before=bad_date)
+
+
+def test_sign_in_after_idle_sign_out(snap_compare, snapshot_app):
+    from textual.widgets import Input
+
+    from clientpay_tui.screens.sign_in import SignInScreen
+
+    seconds = [1000.0]
+    app = snapshot_app(idle_clock=lambda: seconds[0], idle_check_seconds=0.01)
+
+    async def run_before(pilot):
+        await open_payer(pilot, MARKUP)
+        pilot.app.screen.query_one("#phone", Input).focus()
+        await pilot.press(*"0123")
+        seconds[0] += 30 * 60
+        for _ in range(250):
+            if isinstance(pilot.app.screen, SignInScreen):
+                break
+            await pilot.pause(0.02)
+        else:
+            raise AssertionError("no idle sign-out")
+        await settled(pilot)
+
+    assert snap_compare(app, run_before=run_before)

@@ -295,6 +295,9 @@ def test_invalid_settings_are_one_line(capsys, monkeypatch, env, expected):
         ("LOCKOUT_WINDOW_MINUTES", "99999999999", "less than or equal to 10080"),
         ("LOCKOUT_MINUTES", "99999999999", "less than or equal to 10080"),
         ("LOCKOUT_MINUTES", "0", "greater than or equal to 1"),
+        ("IDLE_SIGN_OUT_MINUTES", "1441", "less than or equal to 1440"),
+        ("IDLE_SIGN_OUT_MINUTES", "-1", "greater than or equal to 0"),
+        ("IDLE_SIGN_OUT_MINUTES", "1.5", "a valid integer, unable to parse string"),
     ],
 )
 def test_numeric_settings_are_finite_and_bounded(capsys, monkeypatch, name, value, expected):
