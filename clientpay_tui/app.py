@@ -173,7 +173,8 @@ class ClientPayApp(IdleSignOutApp):
         if opened.services.payments.test_mode:
             from clientpay_tui.services.payments.gateway import TEST_MODE_NOTICE
 
-            self.title = f"{self.title} · {TEST_MODE_NOTICE}"
+            # Without "ClientPay · " in front, the notice and who is signed in fit 80 columns.
+            self.title = f"{printable(self.firm_name)} · {TEST_MODE_NOTICE}"
         self._services_ready.set()
         if self.mailer is not None:
             self._mail_worker = self.run_worker(
