@@ -107,7 +107,7 @@ async def test_keyboard_flow_creates_an_invoice_association(
         rows = [r.target for r in source.fetch(0, 10)]
         assert rows == ["Invoice INV-101"]
         preview = details.panes["preview"]._shown[0]
-        assert [i.invoice_number for i in preview] == ["INV-101"]
+        assert [i.invoice_number for i in preview.fetch(0, 10)] == ["INV-101"]
     assert associations(services, payer) == {(None, None, book["g2"].id)}
 
 

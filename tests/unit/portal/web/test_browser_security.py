@@ -72,7 +72,7 @@ async def test_no_hsts_for_a_plain_http_portal(web_for) -> None:
 async def test_forwarded_headers_of_an_untrusted_peer_are_ignored(web_for, services) -> None:
     """The peer is not a trusted proxy: it cannot pick the address its limits count against,
     nor claim https."""
-    web = web_for(portal_url="http://portal.test", client=("198.51.100.20", 4000))
+    web = web_for(portal_url="http://127.0.0.1:8765", client=("198.51.100.20", 4000))
     token = csrf_of(await web.get("/login"))
     await web.post(
         "/login",
