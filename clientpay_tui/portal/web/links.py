@@ -65,7 +65,8 @@ async def _invalid(request: Request, status_code: int = 200) -> Response:
     )
 
 
-async def set_password_page(request: Request) -> Response:
+async def _link_of(request: Request) -> tuple[str, TokenPurpose] | None:
+    """The exchanged link this browser's session holds (its token hash and purpose), if any."""
     current = await session_of(request)
     if (
         current is None
@@ -73,14 +74,20 @@ async def set_password_page(request: Request) -> Response:
         or current.link_token_hash is None
         or current.link_purpose is None
     ):
+        return None
+    return current.link_token_hash, current.link_purpose
+
+
+async def set_password_page(request: Request) -> Response:
+    link = await _link_of(request)
+    if link is None:
         return await _invalid(request)
+    token_hash, purpose = link
     try:
-        info = await call(
-            portal(request).links.open_digest, current.link_token_hash, current.link_purpose
-        )
+        info = await call(portal(request).links.open_digest, token_hash, purpose)
     except InvalidLink:
         return await _invalid(request)
-    return await _form(request, info.email, current.link_purpose, None)
+    return await _form(request, info.email, purpose, None)
 
 
 async def _form(request: Request, email: str, purpose: TokenPurpose, error: str | None) -> Response:
@@ -96,20 +103,16 @@ async def _form(request: Request, email: str, purpose: TokenPurpose, error: str 
 
 async def set_password(request: Request) -> Response:
     form = await checked_form(request)
-    current = await session_of(request)
-    if (
-        current is None
-        or current.stage != WebStage.LINK
-        or current.link_token_hash is None
-        or current.link_purpose is None
-    ):
+    link = await _link_of(request)
+    if link is None:
         return await _invalid(request)
+    token_hash, purpose = link
     the_portal = portal(request)
     try:
         identity = await call(
             the_portal.links.set_password_digest,
-            current.link_token_hash,
-            current.link_purpose,
+            token_hash,
+            purpose,
             text_field(form, "password"),
             text_field(form, "password_again"),
         )
@@ -117,12 +120,10 @@ async def set_password(request: Request) -> Response:
         return await _invalid(request)
     except ValidationFailed as error:
         try:
-            info = await call(
-                the_portal.links.open_digest, current.link_token_hash, current.link_purpose
-            )
+            info = await call(the_portal.links.open_digest, token_hash, purpose)
         except InvalidLink:
             return await _invalid(request)
-        return await _form(request, info.email, current.link_purpose, str(error))
+        return await _form(request, info.email, purpose, str(error))
     # The link proved the payer reads the login's mailbox: no emailed code on top.
     await switch_session(request, WebStage.SIGNED_IN, login_id=identity.login_id)
     return redirect(request, "/")
