@@ -14,6 +14,7 @@ import asyncio
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ import click
 from clientpay_tui.cli.context import CliContext
 from clientpay_tui.early_settings import data_dir, read_early_settings
 from clientpay_tui.errors import ConfigError
+from clientpay_tui.ssh_auth import keys_sshd_verified
 from clientpay_tui.terminal import require_terminal
 
 if TYPE_CHECKING:
@@ -51,9 +53,14 @@ async def _run(app: ClientPayApp, *, mouse: bool) -> None:
         sys.exit(app.return_code)
 
 
-def open_configured(config_file: Path | None) -> Opened:
+def open_configured(config_file: Path | None, ssh_keys: Sequence[str] = ()) -> Opened:
     """Load the settings and open the configured database for the app (in its thread, behind
-    the sign-in screen): schema current, at least one staff account, and the mail sender."""
+    the sign-in screen): schema current, at least one staff account, and the mail sender.
+
+    Args:
+        ssh_keys: fingerprints of the keys sshd verified for this login: with
+            ``ssh_key_sign_in`` on, the staff member one of them is linked to is signed in.
+    """
     from clientpay_tui.app import Opened
     from clientpay_tui.config import load_settings
     from clientpay_tui.db import schema
@@ -71,7 +78,8 @@ def open_configured(config_file: Path | None) -> Opened:
             raise ConfigError(
                 "no staff accounts yet: create one with `clientpay-tui staff add NAME --role admin`"
             )
-        return Opened(services, SmtpSender(db, settings))  # refuses a malformed mail_from
+        sender = SmtpSender(db, settings)  # refuses a malformed mail_from
+        return Opened(services, sender, key_actor=services.staff_keys.sign_in(ssh_keys))
     except BaseException:
         db.dispose()
         raise
@@ -82,11 +90,15 @@ def run_app(config_file: Path | None) -> None:
     terminal goes away). Errors found while opening it end the app with one line."""
     require_terminal()
     early = read_early_settings(config_file)
+    # Now, while sshd still has the file (it goes when the connection closes).
+    ssh_keys = keys_sshd_verified().fingerprints if early.ssh_key_sign_in else ()
     _prepare_terminal()
     from clientpay_tui.app import ClientPayApp
 
     app = ClientPayApp(
-        firm_name=early.firm_name, open_services=lambda: open_configured(config_file)
+        firm_name=early.firm_name,
+        open_services=lambda: open_configured(config_file, ssh_keys),
+        checking_key=bool(ssh_keys),
     )
     try:
         asyncio.run(_run(app, mouse=early.mouse))
