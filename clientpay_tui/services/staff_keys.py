@@ -164,6 +164,21 @@ class StaffKeyService:
             )
             return Actor(username=staff.username, role=staff.role, staff_id=staff.id)
 
+    def auth_file_refused(self, reason: str) -> None:
+        """Record that this login's ``SSH_USER_AUTH`` was not believed (``reason``: what was
+        wrong with it): a misconfigured sshd, or someone trying to pass off a file of their
+        own. Nobody was signed in by it; the password screen follows."""
+        if not self.ctx.settings.ssh_key_sign_in:
+            return
+        with self.ctx.db.write() as session:
+            audit.record(
+                session,
+                self.ctx.clock(),
+                "unknown",
+                "staff.sign_in_failed",
+                f"Sign-in by SSH key not tried: {reason}",
+            )
+
 
 def _staff(session: Session, username: str) -> Staff:
     staff = session.scalars(select(Staff).where(Staff.username == username.strip().lower())).first()

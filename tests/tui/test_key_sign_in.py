@@ -14,6 +14,7 @@ from clientpay_tui.cli.run import open_configured
 from clientpay_tui.db.models import Role
 from clientpay_tui.screens.payer_list import PayerListScreen
 from clientpay_tui.screens.sign_in import KEY_NOT_ACCEPTED, SignInScreen
+from clientpay_tui.ssh_auth import VerifiedKeys
 from tests.tui.conftest import until
 from tests.tui.test_idle_sign_out import Ticker, sign_outs
 from tests.unit.test_staff_keys import SAM, fp, make_key
@@ -34,7 +35,7 @@ def key_app(fingerprints: list[str], ticker: Ticker, gate: threading.Event | Non
     def open_services() -> Opened:
         if gate is not None:
             assert gate.wait(10)
-        return open_configured(None, fingerprints)
+        return open_configured(None, VerifiedKeys(tuple(fingerprints), present=True))
 
     return ClientPayApp(
         firm_name="Firm",
@@ -112,3 +113,18 @@ async def test_an_unknown_key_asks_for_the_password_and_idle_time_signs_out(
         if app.services is not None:
             app.services.db.dispose()
     assert [e.summary for e in services.audit.recent(admin) if e.actor == "sam"][-1] == "Signed in"
+
+
+async def test_an_auth_file_that_is_not_believed_is_audited_and_asks_for_the_password(
+    key_sign_in, services, admin
+):
+    opened = open_configured(None, VerifiedKeys(refused="/tmp/x is not ours", present=True))
+    try:
+        assert opened.key_actor is None
+    finally:
+        opened.services.db.dispose()
+    [entry] = [e for e in services.audit.recent(admin) if e.action == "staff.sign_in_failed"]
+    assert (entry.actor, entry.summary) == (
+        "unknown",
+        "Sign-in by SSH key not tried: /tmp/x is not ours",
+    )
