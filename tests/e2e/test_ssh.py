@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import secrets
 import signal
 import subprocess
 import time
@@ -145,7 +146,16 @@ def test_an_unknown_key_gets_the_password_screen_and_killing_the_client_ends_the
     server, tmp_path
 ):
     ssh, keys = server
-    terminal = Terminal(ssh.ssh(keys.unknown, "-tt"), client_environment(), tmp_path)
+    # The stranger also asks sshd to point SSH_USER_AUTH at a forged file that names sam's key,
+    # owned by the account and mode 600 as sshd's own: sshd passes no such variable (no
+    # AcceptEnv) and sets its own over it anyway (ExposeAuthInfo).
+    forged_name = Path("/tmp") / ("sshauth." + secrets.token_hex(8)[:15])
+    os.close(os.open(forged_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    forged_name.write_text(f"publickey {keys.linked_line.rsplit(' ', 1)[0]}\n")
+    owner = pwd.getpwnam(ssh.user)
+    os.chown(forged_name, owner.pw_uid, owner.pw_gid)
+    command = ssh.ssh(keys.unknown, "-tt", "-o", f"SetEnv=SSH_USER_AUTH={forged_name}")
+    terminal = Terminal(command, client_environment(), tmp_path)
     try:
         terminal.wait_for("does not sign you in here", seconds=30)
         terminal.press("sam", "enter", PASSWORD, "enter")
@@ -157,6 +167,7 @@ def test_an_unknown_key_gets_the_password_screen_and_killing_the_client_ends_the
     finally:
         if terminal.child.isalive():
             terminal.child.terminate(force=True)
+        forged_name.unlink(missing_ok=True)
     ssh.wait_no_processes(seconds=20)
     assert integrity(ssh) == "ok"
 
