@@ -31,6 +31,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 README_USER = "clientpay"
 README_COMMAND = "/opt/clientpay/.venv/bin/clientpay-tui"
 README_CONFIG = "/etc/clientpay/config.toml"
+README_DATA = "/var/lib/clientpay"
 
 
 def why_not_available() -> str | None:
@@ -152,6 +153,7 @@ class SshServer:
             .replace(f"Match User {README_USER}", f"Match User {self.user}")
             .replace(README_COMMAND, self.command)
             .replace(README_CONFIG, str(self.config_file))
+            .replace(README_DATA, str(self.database.parent))
         )
         config = self.base / "sshd_config"
         config.write_text(

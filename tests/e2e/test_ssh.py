@@ -120,6 +120,9 @@ def test_a_linked_key_lands_on_the_list_and_escape_and_arrows_behave(server, tmp
         assert "sam (staff)" in screen
         assert "Password" not in screen
         assert sign_ins(ssh)[before:] == [f"Signed in by SSH key {keys.fingerprint}"]
+        terminal.press("e")  # the export lands in the account's data directory, not its home
+        terminal.wait_for("Access review of 2 payers saved to", seconds=15)
+        assert list((ssh.database.parent / "clientpay-tui" / "exports").glob("*.csv"))
 
         # An arrow key arrives as one key, not as Escape and letters: down, then enter opens
         # the second payer.
