@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -67,6 +68,9 @@ class Opened:
 
     services: Services
     mailer: Mailer | None = None
+    key_actor: Actor | None = None
+    """Who the SSH login's key signed in (``ssh_key_sign_in``), or ``None``: ask for the
+    password."""
 
 
 def _payer_commands() -> type[Provider]:
@@ -98,6 +102,8 @@ class ClientPayApp(IdleSignOutApp):
         captured_mail: demo mode: lists what the local capture server received.
         handle_sighup: end the app cleanly when the terminal (an SSH session) goes away: on
             SIGHUP, and when its input hangs up without one.
+        checking_key: ``open_services`` looks up the SSH login's key (``ssh_key_sign_in``):
+            the sign-in screen waits for its answer instead of asking for a password.
         idle_clock, idle_check_seconds: see :class:`IdleSignOutApp`.
     """
 
@@ -124,6 +130,7 @@ class ClientPayApp(IdleSignOutApp):
         actor: Actor | None = None,
         captured_mail: Callable[[], Sequence[CapturedMessage]] | None = None,
         handle_sighup: bool = True,
+        checking_key: bool = False,
         idle_clock: Callable[[], float] = time.monotonic,
         idle_check_seconds: float | None = None,
     ) -> None:
@@ -140,6 +147,7 @@ class ClientPayApp(IdleSignOutApp):
         self.initial_actor = actor
         self.captured_mail = captured_mail
         self.handle_sighup = handle_sighup
+        self.checking_key = checking_key
         self.session: StaffSession | None = None
         self._services_ready = asyncio.Event()
         self._previous_sighup: Any = signal.SIG_DFL
@@ -180,13 +188,21 @@ class ClientPayApp(IdleSignOutApp):
             self._mail_worker = self.run_worker(
                 self._deliver(self.mailer), name="mailer", group="mailer"
             )
-        if self.initial_actor is not None:
+        if opened.key_actor is not None:
+            self.signed_in_by_key = True
+            self.start_session(opened.key_actor)
+        elif self.initial_actor is not None:
             self.start_session(self.initial_actor)
         elif not isinstance(self.screen, SignInScreen):
             self._show_sign_in()
+        elif self.checking_key:
+            self.screen.key_not_accepted()
+        self.checking_key = False
 
     def _show_sign_in(self) -> None:
-        self.push_screen(self.sign_in_screen())
+        self.push_screen(
+            SignInScreen(self.firm_name, self._check_sign_in, checking_key=self.checking_key)
+        )
 
     def sign_in_screen(self, *, username: str = "", notice: str = "") -> SignInScreen:
         return SignInScreen(self.firm_name, self._check_sign_in, username=username, notice=notice)
@@ -200,6 +216,8 @@ class ClientPayApp(IdleSignOutApp):
             self.startup_error = error
             self.exit(return_code=1)
             return
+        if opened.key_actor is not None:
+            await asyncio.to_thread(_import_all, SIGNED_IN_MODULES)
         self._start(opened)
 
     def _show_firm(self, firm_name: str) -> None:
@@ -260,7 +278,10 @@ class ClientPayApp(IdleSignOutApp):
         os.close(devnull)
         asyncio.get_running_loop().call_soon_threadsafe(self.exit_after_mail, 129)
 
-    def exit_after_mail(self, return_code: int = 0) -> None:
+    def end_session(self, notice: str) -> None:
+        self.exit_after_mail(0, notice)
+
+    def exit_after_mail(self, return_code: int = 0, message: str = "") -> None:
         """Exit once the email being sent (if any) is answered and its result stored.
 
         Exiting at once would cancel the send: if the server had the message already, the
@@ -268,9 +289,9 @@ class ClientPayApp(IdleSignOutApp):
         mailer's :attr:`~clientpay_tui.mail.delivery.Mailer.stop_seconds`.
         """
         if self._exiting is None:
-            self._exiting = asyncio.ensure_future(self._stop_mail_then_exit(return_code))
+            self._exiting = asyncio.ensure_future(self._stop_mail_then_exit(return_code, message))
 
-    async def _stop_mail_then_exit(self, return_code: int) -> None:
+    async def _stop_mail_then_exit(self, return_code: int, message: str = "") -> None:
         mailer, worker = self.mailer, self._mail_worker
         try:
             if mailer is not None and worker is not None and worker.is_running:
@@ -281,7 +302,7 @@ class ClientPayApp(IdleSignOutApp):
                     waiting.exception()  # a failure was reported by on_worker_state_changed
                 waiting.cancel()
         finally:  # whatever happened to the mailer, the app ends
-            self.exit(None, return_code)
+            self.exit(None, return_code, Text(printable(message)) if message else None)
 
     def start_session(self, actor: Actor) -> None:
         """Everything after sign-in runs as ``actor``."""

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     idle_sign_out_minutes: int = Field(default=30, ge=0, le=MINUTES_PER_DAY)
     """Sign staff out to the sign-in screen after this many minutes without a key press (or a
     mouse event, with ``mouse`` on); unsaved edits are discarded. 0: never; at most a day."""
+    ssh_key_sign_in: bool = False
+    """Sign a staff member in without a password when sshd verified one of the public keys
+    linked to their account (``clientpay-tui staff key add``) for this SSH login. Only for a
+    dedicated account whose logins run nothing but the app, with ``ExposeAuthInfo yes``: see
+    the README's SSH section and SECURITY.md. An idle sign-out then ends the SSH session."""
 
     portal_host: str = "127.0.0.1"
     """Address ``clientpay-tui portal`` listens on (put a TLS reverse proxy in front)."""

@@ -1,8 +1,9 @@
 """Where the settings live, and the two the first frame needs, read without pydantic.
 
 ``clientpay-tui`` paints its sign-in screen before pydantic-settings loads (about 90 ms of
-imports, a third of a cold start): the firm name (in the titles) and ``mouse`` (whether the
-terminal's mouse is captured, fixed when the app starts) come from here, and the validated
+imports, a third of a cold start): the firm name (in the titles), ``mouse`` (whether the
+terminal's mouse is captured, fixed when the app starts) and ``ssh_key_sign_in`` (whether the
+SSH login's key is read, while sshd still has it) come from here, and the validated
 :class:`~clientpay_tui.config.Settings` load in a thread behind that first frame. For every
 value ``Settings`` accepts the two agree (a test checks); a value it refuses ends the app with
 its one-line error, whatever was read here.
@@ -41,6 +42,7 @@ def default_config_file() -> Path:
 class EarlySettings:
     firm_name: str = DEFAULT_FIRM_NAME
     mouse: bool = True
+    ssh_key_sign_in: bool = False
 
 
 def read_early_settings(config_file: Path | None = None) -> EarlySettings:
@@ -59,6 +61,7 @@ def read_early_settings(config_file: Path | None = None) -> EarlySettings:
     return EarlySettings(
         firm_name=firm_name if isinstance(firm_name, str) else DEFAULT_FIRM_NAME,
         mouse=_boolean(raw("mouse"), default=True),
+        ssh_key_sign_in=_boolean(raw("ssh_key_sign_in"), default=False),
     )
 
 

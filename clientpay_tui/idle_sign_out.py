@@ -1,6 +1,7 @@
 """The app's idle sign-out: after ``idle_sign_out_minutes`` without a key press or mouse event,
 back to the sign-in screen with the session dropped, unsaved edits discarded and named, and
-the sign-out audited.
+the sign-out audited. A session that began by SSH key ends the app instead (and with it the
+SSH connection of a ``ForceCommand`` login).
 
 A base class of :class:`~clientpay_tui.app.ClientPayApp`: every input event passes
 :meth:`App.on_event` once, before any screen, input or modal sees it (and may stop it), so
@@ -10,6 +11,7 @@ the idle time; no work is done per keystroke.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -49,9 +51,15 @@ class IdleSignOutApp(App[None]):
         self._idle_check_seconds = idle_check_seconds
         self.idle_checks = 0
         """How many times the idle time was looked at (tests wait for the next look)."""
+        self.signed_in_by_key = False
+        """The session began by SSH key (``ssh_key_sign_in``): idle time ends the app."""
 
     def sign_in_screen(self, *, username: str = "", notice: str = "") -> SignInScreen:
         """The sign-in screen, with ``username`` filled in and ``notice`` saying why."""
+        raise NotImplementedError
+
+    def end_session(self, notice: str) -> None:
+        """End the app (and so the SSH session) with ``notice`` as its last line."""
         raise NotImplementedError
 
     async def on_event(self, event: events.Event) -> None:
@@ -89,6 +97,15 @@ class IdleSignOutApp(App[None]):
             if isinstance(screen, ClientPayScreen)
             and (what := screen.unsaved_changes_to()) is not None
         ]
+        if self.signed_in_by_key:
+            # Signed in by the SSH login's key: a sign-in screen would be a password prompt
+            # on a connection that never needed one. The audit lands before the app ends.
+            self.session = None
+            await asyncio.to_thread(
+                session.services.staff.signed_out_idle, session.actor, minutes, ended=True
+            )
+            self.end_session(f"{sign_out_notice(minutes, discarded)} The SSH session ended.")
+            return
         self.session = None
         self.sub_title = ""
         # App-level dialogs waiting for an answer that will never come.

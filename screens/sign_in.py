@@ -31,6 +31,10 @@ SignInCheck = Callable[[str, str], Awaitable["Actor"]]
 :class:`AuthenticationFailed` (:class:`AccountLocked`) or :class:`DatabaseError`."""
 
 
+CHECKING_KEY = "Signing in with your SSH key…"
+KEY_NOT_ACCEPTED = "Your SSH key does not sign you in here: enter your username and password."
+
+
 class SignInScreen(Screen[None]):
     """Posts :class:`SignInScreen.SignedIn` once the password checks out."""
 
@@ -49,12 +53,20 @@ class SignInScreen(Screen[None]):
             self.actor = actor
 
     def __init__(
-        self, firm_name: str, check: SignInCheck, *, username: str = "", notice: str = ""
+        self,
+        firm_name: str,
+        check: SignInCheck,
+        *,
+        username: str = "",
+        notice: str = "",
+        checking_key: bool = False,
     ) -> None:
         """``notice``: one line on why the staff member is here again (an idle sign-out),
-        shown as plain text (it may name a payer)."""
+        shown as plain text (it may name a payer). ``checking_key``: the SSH login's key is
+        being looked up (``ssh_key_sign_in``); the fields wait for :meth:`key_not_accepted`."""
         super().__init__()
-        self.notice = notice
+        self.notice = CHECKING_KEY if checking_key else notice
+        self.checking_key = checking_key
         self.firm_name = firm_name
         self.check = check
         self.initial_username = username
@@ -68,10 +80,22 @@ class SignInScreen(Screen[None]):
                 yield Static(Content(printable(self.notice)), id="sign-in-notice")
             with Horizontal(classes="field"):
                 yield Label("Username", classes="field-label")
-                yield TypedInput(self.initial_username, id="username", compact=True, max_length=64)
+                yield TypedInput(
+                    self.initial_username,
+                    id="username",
+                    compact=True,
+                    max_length=64,
+                    disabled=self.checking_key,
+                )
             with Horizontal(classes="field"):
                 yield Label("Password", classes="field-label")
-                yield TypedInput(id="password", password=True, compact=True, max_length=1024)
+                yield TypedInput(
+                    id="password",
+                    password=True,
+                    compact=True,
+                    max_length=1024,
+                    disabled=self.checking_key,
+                )
             yield Static("", id="sign-in-error")
             with Horizontal(id="sign-in-buttons"):
                 yield Button("Sign in", variant="primary", id="sign-in-button", compact=True)
@@ -83,6 +107,14 @@ class SignInScreen(Screen[None]):
         self.query_one("#sign-in-title", Static).update(
             Content(f"Sign in to {printable(firm_name)}")
         )
+
+    def key_not_accepted(self) -> None:
+        """The SSH key signed nobody in: ask for the username and password."""
+        self.checking_key = False
+        self.query_one("#sign-in-notice", Static).update(Content(KEY_NOT_ACCEPTED))
+        for field in self.query(TypedInput):
+            field.disabled = False
+        self.set_focus(self.query_one("#username", Input))
 
     def on_mount(self) -> None:
         if self.initial_username:
@@ -98,6 +130,8 @@ class SignInScreen(Screen[None]):
         self.action_sign_in()
 
     def action_sign_in(self) -> None:
+        if self.checking_key:
+            return
         username = self.query_one("#username", Input)
         password = self.query_one("#password", Input)
         if self.focused is username and not password.value:

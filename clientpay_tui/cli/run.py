@@ -22,6 +22,7 @@ import click
 from clientpay_tui.cli.context import CliContext
 from clientpay_tui.early_settings import data_dir, read_early_settings
 from clientpay_tui.errors import ConfigError
+from clientpay_tui.ssh_auth import VerifiedKeys, keys_sshd_verified
 from clientpay_tui.terminal import require_terminal
 
 if TYPE_CHECKING:
@@ -51,9 +52,14 @@ async def _run(app: ClientPayApp, *, mouse: bool) -> None:
         sys.exit(app.return_code)
 
 
-def open_configured(config_file: Path | None) -> Opened:
+def open_configured(config_file: Path | None, ssh: VerifiedKeys | None = None) -> Opened:
     """Load the settings and open the configured database for the app (in its thread, behind
-    the sign-in screen): schema current, at least one staff account, and the mail sender."""
+    the sign-in screen): schema current, at least one staff account, and the mail sender.
+
+    Args:
+        ssh: the keys sshd verified for this login: with ``ssh_key_sign_in`` on, the staff
+            member one of them is linked to is signed in (a file not believed is audited).
+    """
     from clientpay_tui.app import Opened
     from clientpay_tui.config import load_settings
     from clientpay_tui.db import schema
@@ -71,7 +77,11 @@ def open_configured(config_file: Path | None) -> Opened:
             raise ConfigError(
                 "no staff accounts yet: create one with `clientpay-tui staff add NAME --role admin`"
             )
-        return Opened(services, SmtpSender(db, settings))  # refuses a malformed mail_from
+        sender = SmtpSender(db, settings)  # refuses a malformed mail_from
+        if ssh is not None and ssh.refused:
+            services.staff_keys.auth_file_refused(ssh.refused)
+        key_actor = services.staff_keys.sign_in(ssh.fingerprints) if ssh is not None else None
+        return Opened(services, sender, key_actor=key_actor)
     except BaseException:
         db.dispose()
         raise
@@ -82,11 +92,15 @@ def run_app(config_file: Path | None) -> None:
     terminal goes away). Errors found while opening it end the app with one line."""
     require_terminal()
     early = read_early_settings(config_file)
+    # Now, while sshd still has the file (it goes when the connection closes).
+    ssh = keys_sshd_verified() if early.ssh_key_sign_in else None
     _prepare_terminal()
     from clientpay_tui.app import ClientPayApp
 
     app = ClientPayApp(
-        firm_name=early.firm_name, open_services=lambda: open_configured(config_file)
+        firm_name=early.firm_name,
+        open_services=lambda: open_configured(config_file, ssh),
+        checking_key=ssh is not None and bool(ssh.fingerprints),
     )
     try:
         asyncio.run(_run(app, mouse=early.mouse))

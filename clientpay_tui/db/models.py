@@ -123,6 +123,25 @@ class Staff(Base):
     created_at: Mapped[datetime]
 
 
+class StaffSshKey(Base):
+    """A public key that signs a staff member in when sshd verified it for their SSH login
+    (``ssh_key_sign_in``). Found by its fingerprint; the key itself is kept for the listing."""
+
+    __tablename__ = "staff_ssh_key"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    """``SHA256:`` and the unpadded base64 of the key blob's SHA-256 (as ssh-keygen -l)."""
+    key_type: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str] = mapped_column(Text)
+    """The key blob in base64, as in a ``.pub`` file."""
+    comment: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
 class PortalLogin(Base):
     """One payer-portal account. One email address, possibly many payer records.
 

@@ -19,6 +19,7 @@ from clientpay_tui.services.payments.paying import PaymentService
 from clientpay_tui.services.payments.wallets import WalletService
 from clientpay_tui.services.preview import PreviewService
 from clientpay_tui.services.staff import StaffService
+from clientpay_tui.services.staff_keys import StaffKeyService
 
 
 class Services:
@@ -44,6 +45,7 @@ class Services:
         self.associations = AssociationService(self.ctx)
         self.preview = PreviewService(self.ctx)
         self.staff = StaffService(self.ctx)
+        self.staff_keys = StaffKeyService(self.ctx)
         self.integrations = IntegrationService(self.ctx)
         self.audit = AuditService(self.ctx)
         self.imports = ImportService(self.ctx)

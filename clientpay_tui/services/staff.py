@@ -168,15 +168,17 @@ class StaffService:
         # Raised after the commit, so failed attempts, the lock and their audit events are kept.
         raise error
 
-    def signed_out_idle(self, actor: Actor, minutes: int) -> None:
-        """Record that the app signed ``actor`` out after ``minutes`` without a key press."""
+    def signed_out_idle(self, actor: Actor, minutes: int, *, ended: bool = False) -> None:
+        """Record that the app signed ``actor`` out after ``minutes`` without a key press
+        (``ended``: and ended the SSH session, as after a sign-in by SSH key)."""
+        summary = f"Signed out after {minutes} minutes idle"
         with self.ctx.db.write() as session:
             audit.record(
                 session,
                 self.ctx.clock(),
                 actor,
                 "staff.sign_out",
-                f"Signed out after {minutes} minutes idle",
+                f"{summary}; the SSH session ended" if ended else summary,
             )
 
     @staticmethod

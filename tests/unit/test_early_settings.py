@@ -23,7 +23,12 @@ NAMES = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x
 
 @pytest.fixture(autouse=True)
 def no_settings_in_environment(monkeypatch, tmp_path):
-    for name in ("CLIENTPAY_FIRM_NAME", "CLIENTPAY_MOUSE", "clientpay_mouse"):
+    for name in (
+        "CLIENTPAY_FIRM_NAME",
+        "CLIENTPAY_MOUSE",
+        "clientpay_mouse",
+        "CLIENTPAY_SSH_KEY_SIGN_IN",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
 
@@ -34,7 +39,9 @@ def toml_string(value: str) -> str:
 
 def both(config_file: Path | None) -> tuple[EarlySettings, EarlySettings]:
     full = load_settings(config_file)
-    return read_early_settings(config_file), EarlySettings(full.firm_name, full.mouse)
+    return read_early_settings(config_file), EarlySettings(
+        full.firm_name, full.mouse, full.ssh_key_sign_in
+    )
 
 
 def test_defaults_without_file_or_environment():
@@ -48,15 +55,19 @@ def test_defaults_without_file_or_environment():
     env_name=st.none() | NAMES,
     file_mouse=st.none() | st.booleans(),
     env_mouse=st.none() | st.sampled_from(BOOLEAN_SPELLINGS),
+    file_key=st.none() | st.booleans(),
+    env_key=st.none() | st.sampled_from(BOOLEAN_SPELLINGS),
 )
 def test_environment_over_file_over_default_as_the_validated_settings(
-    monkeypatch, tmp_path, file_name, env_name, file_mouse, env_mouse
+    monkeypatch, tmp_path, file_name, env_name, file_mouse, env_mouse, file_key, env_key
 ):
     lines = []
     if file_name is not None:
         lines.append(f"firm_name = {toml_string(file_name)}")
     if file_mouse is not None:
         lines.append(f"mouse = {str(file_mouse).lower()}")
+    if file_key is not None:
+        lines.append(f"ssh_key_sign_in = {str(file_key).lower()}")
     config = tmp_path / "config.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert tomllib.loads(config.read_text(encoding="utf-8")).get("firm_name") == file_name
@@ -65,6 +76,8 @@ def test_environment_over_file_over_default_as_the_validated_settings(
             env.setenv("CLIENTPAY_FIRM_NAME", env_name)
         if env_mouse is not None:
             env.setenv("CLIENTPAY_MOUSE", env_mouse)
+        if env_key is not None:
+            env.setenv("CLIENTPAY_SSH_KEY_SIGN_IN", env_key)
         early, full = both(config)
     assert early == full
 
