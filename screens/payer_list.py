@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -13,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import Footer, Header, Input, Label
 
 from clientpay_tui.early_settings import data_dir
@@ -22,7 +24,7 @@ from clientpay_tui.screens.payer_form import NewPayerScreen
 from clientpay_tui.screens.session import PayerOpener, StaffSession
 from clientpay_tui.services.context import Actor, Permission
 from clientpay_tui.services.facade import Services
-from clientpay_tui.services.payers import AccessStatus, PayerRow
+from clientpay_tui.services.payers import AccessStatus, PayerRow, StatusFilter
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.widgets.paged_table import Column, PagedTable
 from clientpay_tui.widgets.typed_input import TypedInput
@@ -35,6 +37,15 @@ STATUS_STYLE = {
     AccessStatus.EMAIL_FAILED: "bold reverse",
 }
 """Styles that read without colour too (NO_COLOR, monochrome terminals)."""
+FILTER_HELP = {
+    StatusFilter.ALL: "Every payer, whatever their login",
+    StatusFilter.NO_LOGIN: "Payers without a portal login",
+    StatusFilter.INVITED: "Invited, not accepted yet (expired links too)",
+    StatusFilter.INVITE_EXPIRED: "Invited, and the welcome link no longer works",
+    StatusFilter.ACTIVE: "Accepted the invitation and may sign in",
+    StatusFilter.LOCKED: "Locked after failed portal sign-ins",
+    StatusFilter.EMAIL_FAILED: "The latest access email could not be sent",
+}
 
 
 def when(value: datetime | None) -> str:
@@ -56,17 +67,18 @@ PAYER_COLUMNS: list[Column[PayerRow]] = [
 
 @dataclass(frozen=True)
 class PayerSearch:
-    """A :class:`RowSource` of the payers matching one search text."""
+    """A :class:`RowSource` of the payers matching one search text and status filter."""
 
     services: Services
     actor: Actor
     text: str
+    status: StatusFilter = StatusFilter.ALL
 
     def count(self) -> tuple[int, bool]:
-        return self.services.payers.count(self.actor, self.text)
+        return self.services.payers.count(self.actor, self.text, status=self.status)
 
     def fetch(self, offset: int, limit: int) -> Sequence[PayerRow]:
-        return self.services.payers.search(self.actor, self.text, offset, limit)
+        return self.services.payers.search(self.actor, self.text, offset, limit, self.status)
 
 
 class PayerTable(PagedTable[PayerRow]):
@@ -85,6 +97,7 @@ class PayerListScreen(ClientPayScreen[None]):
         Binding("n", "new_payer", "New payer"),
         Binding("m", "mail", "Mail"),
         Binding("e", "export", "Export", tooltip="Export the access review of this search (CSV)"),
+        Binding("f", "cycle_filter", "Filter", tooltip="Filter by login status: the next one"),
     ]
     PERMISSIONS: ClassVar[dict[str, Permission]] = {"new_payer": Permission.EDIT_PAYERS}
     HELP_TITLE = "Payer list"
@@ -98,6 +111,8 @@ class PayerListScreen(ClientPayScreen[None]):
     def __init__(self, session: StaffSession) -> None:
         super().__init__(session)
         self.searched = ""
+        self.status = StatusFilter.ALL
+        """The login status the list is filtered by."""
         self.table = PayerTable(
             PAYER_COLUMNS, id="payers", empty_text="No payer matches.", page_size=50
         )
@@ -107,17 +122,39 @@ class PayerListScreen(ClientPayScreen[None]):
         with Horizontal(id="search-bar"):
             yield Label("Search", id="search-label")
             yield TypedInput(placeholder="name, email or client number", id="search", compact=True)
+            yield Label("", id="status-filter")
             yield Label("", id="payer-count")
         yield self.table
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._show_filter()
         self.search("")
 
     def search(self, text: str) -> None:
         """Show the payers matching ``text`` (the table coalesces fast typing)."""
         self.searched = text
-        self.table.load(PayerSearch(self.session.services, self.session.actor, text))
+        self.table.load(PayerSearch(self.session.services, self.session.actor, text, self.status))
+
+    def set_filter(self, status: StatusFilter) -> None:
+        """Show only the payers whose login is in ``status`` (with the current search)."""
+        self.status = status
+        self._show_filter()
+        self.search(self.searched)
+
+    def action_cycle_filter(self) -> None:
+        self.set_filter(self.status.next())
+
+    def _show_filter(self) -> None:
+        label = self.query_one("#status-filter", Label)
+        label.update(Content(f"Login: {self.status.value}"))
+        label.set_class(self.status != StatusFilter.ALL, "-filtered")
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        return [
+            (f"Filter: {status.value}", FILTER_HELP[status], partial(self.set_filter, status))
+            for status in StatusFilter
+        ]
 
     def refresh_rows(self) -> None:
         """Fetch the visible rows again (after a payer changed elsewhere)."""
