@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -102,6 +103,22 @@ def shows(
 
 
 # -- SQL -------------------------------------------------------------------------------------
+
+
+def welcome_expiries(session: Session, login_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each login's welcome link expires: the latest unused, unrevoked one (no entry: the
+    login has no such link)."""
+    rows = session.execute(
+        select(AccessToken.login_id, func.max(AccessToken.expires_at))
+        .where(
+            AccessToken.login_id.in_(list(login_ids)),
+            AccessToken.purpose == TokenPurpose.WELCOME,
+            AccessToken.used_at.is_(None),
+            AccessToken.revoked_at.is_(None),
+        )
+        .group_by(AccessToken.login_id)
+    )
+    return {login_id: expires for login_id, expires in rows if expires is not None}
 
 
 def _locked(now: datetime) -> ColumnElement[bool]:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from clientpay_tui.db.models import (
-    AccessToken,
     Association,
     AuditEvent,
     Client,
@@ -25,7 +24,6 @@ from clientpay_tui.db.models import (
     OutboxEmail,
     Payer,
     PortalLogin,
-    TokenPurpose,
 )
 from clientpay_tui.db.search_index import contains, count_matches, prefix_range
 from clientpay_tui.errors import EmailChangeNeedsLoginMove, NotFound, StaleEdit, ValidationFailed
@@ -38,6 +36,7 @@ from clientpay_tui.services.payer_status import (
     StatusFilter,
     probe,
     status_where,
+    welcome_expiries,
 )
 
 BROAD_MATCH_MIN = 1000
@@ -282,6 +281,19 @@ class PayerService:
             counted = int(counted or 0)
             return min(counted, cap), counted > cap
 
+    def matching_ids(
+        self, actor: Actor, text: str = "", status: StatusFilter = StatusFilter.ALL
+    ) -> list[int]:
+        """The ids of every payer :meth:`search` finds, on every page, in its order."""
+        with self.ctx.db.read() as session:
+            require(session, actor, Permission.VIEW)
+            payers = int(session.scalar(select(func.count()).select_from(Payer)) or 0)
+            query = select(Payer.id)
+            where = self._where(session, text, max(payers, 1), status)
+            if where is not None:
+                query = query.where(where)
+            return list(session.scalars(query.order_by(Payer.sort_name, Payer.id)))
+
     # -- one payer ---------------------------------------------------------------------------
 
     def get(self, actor: Actor, payer_id: int) -> PayerDetail:
@@ -303,14 +315,7 @@ class PayerService:
                 .select_from(Payer)
                 .where(Payer.login_id == login.id, Payer.id != payer.id)
             )
-            expires = session.scalar(
-                select(func.max(AccessToken.expires_at)).where(
-                    AccessToken.login_id == login.id,
-                    AccessToken.purpose == TokenPurpose.WELCOME,
-                    AccessToken.used_at.is_(None),
-                    AccessToken.revoked_at.is_(None),
-                )
-            )
+            expires = welcome_expiries(session, [login.id]).get(login.id)
             login_state = LoginState(
                 login_id=login.id,
                 status=access_status(login, last_email, now),
