@@ -24,7 +24,6 @@ from clientpay_tui.services.bulk_access import (
     BulkResult,
     Skipped,
 )
-from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import plural, printable
 from clientpay_tui.widgets.paged_table import Column, ListSource, PagedTable
 
@@ -102,7 +101,7 @@ SKIPPED_COLUMNS: list[Column[Skipped]] = [
 class BulkSummaryScreen(ModalScreen[None]):
     """What a bulk run did, with every skipped payer and why (closes with escape or enter)."""
 
-    CSS_PATH = stylesheet("bulk.tcss")
+    # Styled in payer_list.tcss: it opens over the list, whose stylesheet is loaded.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         Binding("enter", "close", "Close", show=False),

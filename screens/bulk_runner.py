@@ -4,6 +4,7 @@ show the summary once the list is on screen again."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,11 @@ class BulkRunner:
             self._run(plan)
 
     def _run(self, plan: BulkPlan) -> None:
+        # What exists now (the app, its screens, every module) lives as long as the app: out
+        # of the garbage collector's sight, a full collection triggered by the run's own
+        # allocations scans the run's objects only. It stalled the screen for up to 1 s
+        # (a loaded machine, 150 payers); 0.2 s frozen (bench/bulk_grant.py).
+        gc.freeze()
         self.running = True
         self._action = plan.action
         self._stop.clear()
