@@ -148,6 +148,7 @@ class PayerListScreen(ClientPayScreen[None]):
         ("↑ ↓", "Move in the table (↓ from the search box moves into it)"),
         ("PgUp PgDn", "A page up or down; Home / End: first / last payer"),
         ("escape", "From the search box: back to the table"),
+        ("✓", "A selected payer (space, ctrl+a); g and r act on the selection"),
     ]
     AUTO_FOCUS = "#payers"
 
@@ -243,7 +244,7 @@ class PayerListScreen(ClientPayScreen[None]):
         bar.set_class(not self.picked.is_empty or self.bulk.running, "-shown")
         if not self.bulk.running:
             again = "clears" if self.picked.matching is not None else "selects all"
-            keys = f" · g grant access · r re-send expired · ctrl+a {again}"
+            keys = f" · g grant · r re-send expired · ctrl+a {again}"
             text = "" if self.picked.is_empty else self.picked.summary() + keys
             self.query_one("#selected-count", Label).update(Content(text))
         self.table.refresh()
