@@ -37,7 +37,7 @@ from clientpay_tui.services.payers import StatusFilter
 TEXTS = ["", "ada", "example.com"]
 INDEXES = {
     "ix_portal_login_locked_until": "portal_login (locked_until)",
-    "ix_portal_login_status": "portal_login (status)",
+    "ix_portal_login_status": "portal_login (status, locked_until)",
     "ix_access_token_link": "access_token (login_id, purpose, used_at, revoked_at, expires_at)",
 }
 TARGET_MS = 50.0

@@ -133,7 +133,7 @@ class PortalLogin(Base):
     __tablename__ = "portal_login"
     __table_args__ = (
         Index("ix_portal_login_locked_until", "locked_until"),
-        Index("ix_portal_login_status", "status"),
+        Index("ix_portal_login_status", "status", "locked_until"),  # counted from the index
         {"sqlite_autoincrement": True},
     )
 

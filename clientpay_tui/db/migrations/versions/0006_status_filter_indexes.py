@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 INDEXES = {
     "ix_portal_login_locked_until": ("portal_login", ["locked_until"]),
-    "ix_portal_login_status": ("portal_login", ["status"]),
+    "ix_portal_login_status": ("portal_login", ["status", "locked_until"]),
     "ix_access_token_link": (
         "access_token",
         ["login_id", "purpose", "used_at", "revoked_at", "expires_at"],
