@@ -64,7 +64,7 @@ from clientpay_tui.screens.payer_list import PayerListScreen
 from clientpay_tui.services import passwords
 from clientpay_tui.services.context import command_line_actor
 from clientpay_tui.services.facade import Services
-from clientpay_tui.services.payers import PayerRow
+from clientpay_tui.services.payers import PayerRow, StatusFilter
 from clientpay_tui.widgets.paged_table import PagedTable
 
 SEARCHES = ["ada", "smith", "example.com", "c000042", "zzz", "nguyen.1"]
@@ -83,14 +83,18 @@ class FirstPageSql:
         search = services.payers.search
 
         def recorded(
-            actor: Any, text: str = "", offset: int = 0, limit: int = 50
+            actor: Any,
+            text: str = "",
+            offset: int = 0,
+            limit: int = 50,
+            status: StatusFilter = StatusFilter.ALL,
         ) -> list[PayerRow]:
             if offset:
-                return search(actor, text, offset, limit)
+                return search(actor, text, offset, limit, status)
             statements: list[tuple[str, Any]] = []
             self._local.statements = statements
             try:
-                return search(actor, text, offset, limit)
+                return search(actor, text, offset, limit, status)
             finally:
                 self._local.statements = None
                 self.by_text[text] = statements

@@ -40,6 +40,7 @@ from clientpay_tui.screens.base import (
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.help import HelpScreen
 from clientpay_tui.screens.sign_in import SignInScreen
+from clientpay_tui.sent_toasts import SentToasts
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.terminal import HangUpWatcher
 from clientpay_tui.text import printable
@@ -148,6 +149,7 @@ class ClientPayApp(IdleSignOutApp):
         self.captured_mail = captured_mail
         self.handle_sighup = handle_sighup
         self.checking_key = checking_key
+        self._sent_toasts = SentToasts(self)
         self.session: StaffSession | None = None
         self._services_ready = asyncio.Event()
         self._previous_sighup: Any = signal.SIG_DFL
@@ -385,7 +387,9 @@ class ClientPayApp(IdleSignOutApp):
 
         result = message.result
         what = EMAIL_KINDS.get(result.kind.value, "Email")
-        if result.outcome == Outcome.SENT:
+        if result.outcome == Outcome.SENT and self._sent_toasts.hold():
+            pass  # a burst (a bulk grant): one toast a second says how many went
+        elif result.outcome == Outcome.SENT:
             toast(self, f"{what} sent to {result.to_address}.")
         elif result.outcome == Outcome.RETRY:
             reason = f" ({result.error})" if result.error else ""

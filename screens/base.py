@@ -100,6 +100,10 @@ class ClientPayScreen(Screen[ResultT]):
             event.stop()
             self.toast(reasons[0], "warning")
 
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """Commands beyond the screen's keys for the palette: ``(name, help, run)``."""
+        return []
+
     def has_unsaved_changes(self) -> bool:
         """Whether leaving now would lose edits (the app asks before quitting)."""
         return False

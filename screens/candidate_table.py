@@ -4,12 +4,13 @@ columns, and reading the date filters. No widgets here: the screen puts them tog
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from rich.text import Text
 
 from clientpay_tui.db.models import InvoiceSource
+from clientpay_tui.screens import picked
 from clientpay_tui.services.associations import Level, Selection
 from clientpay_tui.services.candidates import (
     CandidateFilter,
@@ -65,37 +66,14 @@ class CandidateSearch:
         )
 
 
-@dataclass(frozen=True)
-class Picked:
-    """What is selected: rows picked one by one, or every row of a filter but some."""
-
-    ids: frozenset[int] = frozenset()
-    matching: CandidateFilter | None = None
-    matching_count: int | None = None
-    """How many rows ``matching`` selects (``None`` while it is being counted)."""
-    excluded: frozenset[int] = frozenset()
-
-    def has(self, invoice_id: int) -> bool:
-        if self.matching is not None:
-            return invoice_id not in self.excluded
-        return invoice_id in self.ids
-
-    def toggled(self, invoice_id: int) -> Picked:
-        if self.matching is not None:
-            return replace(self, excluded=self.excluded ^ {invoice_id})
-        return replace(self, ids=self.ids ^ {invoice_id})
+class Picked(picked.Picked[CandidateFilter]):
+    """What is selected on the add screen: invoices picked one by one, or every invoice of a
+    filter but some."""
 
     def selection(self) -> Selection:
         if self.matching is not None:
             return Selection(matching=self.matching, excluded=self.excluded)
         return Selection(invoice_ids=self.ids)
-
-    def summary(self) -> str:
-        if self.matching is None:
-            return f"{len(self.ids):,} selected"
-        if self.matching_count is None:
-            return "All matching selected (counting…)"
-        return f"{max(self.matching_count - len(self.excluded), 0):,} selected (all matching)"
 
 
 def parse_day(label: str, value: str) -> tuple[date | None, str | None]:

@@ -80,6 +80,8 @@ class ScreenCommands(Provider):
                     command = partial(screen.run_action, action)
                     help_text = f"Key: {key}"
                 found.append((binding.tooltip or binding.description, help_text, command))
+        if isinstance(screen, ClientPayScreen):
+            found.extend(screen.palette_commands())
         return found
 
     async def discover(self) -> Hits:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -13,16 +14,21 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Input, Label
+from textual.content import Content
+from textual.widgets import Footer, Header, Input, Label, ProgressBar
 
 from clientpay_tui.early_settings import data_dir
-from clientpay_tui.screens.base import ClientPayScreen
+from clientpay_tui.screens.base import ClientPayScreen, call
+from clientpay_tui.screens.bulk_flow import BulkDone, BulkStep
+from clientpay_tui.screens.bulk_runner import BulkRunner
 from clientpay_tui.screens.mail import MailScreen
 from clientpay_tui.screens.payer_form import NewPayerScreen
+from clientpay_tui.screens.picked import Picked
 from clientpay_tui.screens.session import PayerOpener, StaffSession
+from clientpay_tui.services.bulk_access import BulkAction, PayerQuery
 from clientpay_tui.services.context import Actor, Permission
 from clientpay_tui.services.facade import Services
-from clientpay_tui.services.payers import AccessStatus, PayerRow
+from clientpay_tui.services.payers import AccessStatus, PayerRow, StatusFilter
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.widgets.paged_table import Column, PagedTable
 from clientpay_tui.widgets.typed_input import TypedInput
@@ -35,6 +41,15 @@ STATUS_STYLE = {
     AccessStatus.EMAIL_FAILED: "bold reverse",
 }
 """Styles that read without colour too (NO_COLOR, monochrome terminals)."""
+FILTER_HELP = {
+    StatusFilter.ALL: "Every payer, whatever their login",
+    StatusFilter.NO_LOGIN: "Payers without a portal login",
+    StatusFilter.INVITED: "Invited, not accepted yet (expired links too)",
+    StatusFilter.INVITE_EXPIRED: "Invited, and the welcome link no longer works",
+    StatusFilter.ACTIVE: "Accepted the invitation and may sign in",
+    StatusFilter.LOCKED: "Locked after failed portal sign-ins",
+    StatusFilter.EMAIL_FAILED: "The latest access email could not be sent",
+}
 
 
 def when(value: datetime | None) -> str:
@@ -46,27 +61,31 @@ def status_cell(status: AccessStatus) -> Text:
     return Text(status.value, style=STATUS_STYLE[status])
 
 
-PAYER_COLUMNS: list[Column[PayerRow]] = [
-    Column("Name", lambda row: row.name, ratio=3),
-    Column("Email", lambda row: row.email or "", ratio=4),
-    Column("Login", lambda row: status_cell(row.status), width=12),
-    Column("Last email sent", lambda row: when(row.last_email_at), width=16),
-]
+def payer_columns(mark: Callable[[PayerRow], Text]) -> list[Column[PayerRow]]:
+    """The table's columns, after ``mark`` (✓ on a selected payer)."""
+    return [
+        Column("", mark, width=1),
+        Column("Name", lambda row: row.name, ratio=3),
+        Column("Email", lambda row: row.email or "", ratio=4),
+        Column("Login", lambda row: status_cell(row.status), width=12),
+        Column("Last email sent", lambda row: when(row.last_email_at), width=16),
+    ]
 
 
 @dataclass(frozen=True)
 class PayerSearch:
-    """A :class:`RowSource` of the payers matching one search text."""
+    """A :class:`RowSource` of the payers matching one search text and status filter."""
 
     services: Services
     actor: Actor
     text: str
+    status: StatusFilter = StatusFilter.ALL
 
     def count(self) -> tuple[int, bool]:
-        return self.services.payers.count(self.actor, self.text)
+        return self.services.payers.count(self.actor, self.text, status=self.status)
 
     def fetch(self, offset: int, limit: int) -> Sequence[PayerRow]:
-        return self.services.payers.search(self.actor, self.text, offset, limit)
+        return self.services.payers.search(self.actor, self.text, offset, limit, self.status)
 
 
 class PayerTable(PagedTable[PayerRow]):
@@ -85,21 +104,63 @@ class PayerListScreen(ClientPayScreen[None]):
         Binding("n", "new_payer", "New payer"),
         Binding("m", "mail", "Mail"),
         Binding("e", "export", "Export", tooltip="Export the access review of this search (CSV)"),
+        Binding("f", "cycle_filter", "Filter", tooltip="Filter by login status: the next one"),
+        # Not in the footer (80 columns): Help and the palette list them, and the bar under
+        # the table names g, r and ctrl+a once something is selected.
+        Binding(
+            "space",
+            "toggle",
+            "Select",
+            show=False,
+            tooltip="Select or unselect the payer, then go down",
+        ),
+        # Priority: from the search box too (where ctrl+a would go to the start of the text).
+        Binding(
+            "ctrl+a",
+            "select_all",
+            "All",
+            priority=True,
+            show=False,
+            tooltip="Select every payer the search and filter find (all pages); again to clear",
+        ),
+        Binding(
+            "g",
+            "bulk('grant')",
+            "Grant",
+            show=False,
+            tooltip="Grant login access to the selected payers",
+        ),
+        Binding(
+            "r",
+            "bulk('resend')",
+            "Re-send",
+            show=False,
+            tooltip="Re-send the expired invitations among the selected payers",
+        ),
+        Binding("escape", "stop_bulk", "Stop", tooltip="Stop the bulk run after this payer"),
     ]
-    PERMISSIONS: ClassVar[dict[str, Permission]] = {"new_payer": Permission.EDIT_PAYERS}
+    PERMISSIONS: ClassVar[dict[str, Permission]] = {
+        "new_payer": Permission.EDIT_PAYERS,
+        "bulk": Permission.SEND_RESET,  # and grant access for "g": the service says so
+    }
     HELP_TITLE = "Payer list"
     HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
         ("↑ ↓", "Move in the table (↓ from the search box moves into it)"),
         ("PgUp PgDn", "A page up or down; Home / End: first / last payer"),
         ("escape", "From the search box: back to the table"),
+        ("✓", "A selected payer (space, ctrl+a); g and r act on the selection"),
     ]
     AUTO_FOCUS = "#payers"
 
     def __init__(self, session: StaffSession) -> None:
         super().__init__(session)
         self.searched = ""
+        self.status = StatusFilter.ALL
+        """The login status the list is filtered by."""
+        self.picked: Picked[PayerQuery] = Picked()
+        self.bulk = BulkRunner(self)
         self.table = PayerTable(
-            PAYER_COLUMNS, id="payers", empty_text="No payer matches.", page_size=50
+            payer_columns(self._mark), id="payers", empty_text="No payer matches.", page_size=50
         )
 
     def compose(self) -> ComposeResult:
@@ -107,17 +168,103 @@ class PayerListScreen(ClientPayScreen[None]):
         with Horizontal(id="search-bar"):
             yield Label("Search", id="search-label")
             yield TypedInput(placeholder="name, email or client number", id="search", compact=True)
+            yield Label("", id="status-filter")
             yield Label("", id="payer-count")
         yield self.table
+        with Horizontal(id="bulk-bar"):
+            yield Label("", id="selected-count")
+            yield ProgressBar(id="bulk-progress", show_eta=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._show_filter()
         self.search("")
 
     def search(self, text: str) -> None:
         """Show the payers matching ``text`` (the table coalesces fast typing)."""
         self.searched = text
-        self.table.load(PayerSearch(self.session.services, self.session.actor, text))
+        if self.picked.matching not in (None, self.shown_query):
+            # "All matching" meant the old search: what it selects is no longer what is shown.
+            self.picked = Picked()
+            self.toast("The search or filter changed: the select-all was cleared.", "warning")
+            self.show_selected()
+        self.table.load(PayerSearch(self.session.services, self.session.actor, text, self.status))
+
+    def set_filter(self, status: StatusFilter) -> None:
+        """Show only the payers whose login is in ``status`` (with the current search)."""
+        self.status = status
+        self._show_filter()
+        self.search(self.searched)
+
+    def action_cycle_filter(self) -> None:
+        self.set_filter(self.status.next())
+
+    @property
+    def shown_query(self) -> PayerQuery:
+        """What the table shows now: the search text and the status filter."""
+        return PayerQuery(self.searched, self.status)
+
+    # -- selecting ---------------------------------------------------------------------------
+
+    def _mark(self, row: PayerRow) -> Text:
+        return Text("✓", style="bold") if self.picked.has(row.id) else Text(" ")
+
+    def action_toggle(self) -> None:
+        row = self.table.highlighted
+        if row is None:
+            return
+        self.picked = self.picked.toggled(row.id)
+        self.show_selected()
+        self.table.action_cursor(1)  # on to the next row, as file managers do
+
+    def action_select_all(self) -> None:
+        if self.picked.matching is not None:
+            self.picked = Picked()
+        else:
+            self.picked = Picked(matching=self.shown_query)
+            self._count_all(self.shown_query)
+        self.show_selected()
+
+    @work(group="count-all", exclusive=True, exit_on_error=False)
+    async def _count_all(self, query: PayerQuery) -> None:
+        count, _capped = await call(
+            self.session.services.payers.count,
+            self.session.actor,
+            query.text,
+            10**12,
+            query.status,
+        )
+        if self.picked.matching == query and self.picked.matching_count is None:
+            self.picked = replace(self.picked, matching_count=count)
+            self.show_selected()
+
+    def show_selected(self) -> None:
+        """The selection's size in the bar under the table, and the marks in the table."""
+        bar = self.query_one("#bulk-bar")
+        bar.set_class(not self.picked.is_empty or self.bulk.running, "-shown")
+        if not self.bulk.running:
+            again = "clears" if self.picked.matching is not None else "selects all"
+            keys = f" · g grant · r re-send expired · ctrl+a {again}"
+            text = "" if self.picked.is_empty else self.picked.summary() + keys
+            self.query_one("#selected-count", Label).update(Content(text))
+        self.table.refresh()
+
+    def action_bulk(self, action: str) -> None:
+        self.bulk.start(BulkAction(action))
+
+    def action_stop_bulk(self) -> None:
+        self.bulk.stop()
+
+    def _show_filter(self) -> None:
+        label = self.query_one("#status-filter", Label)
+        label.update(Content(f"Login: {self.status.value}"))
+        label.set_class(self.status != StatusFilter.ALL, "-filtered")
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        return [
+            (f"Filter: {status.value}", FILTER_HELP[status], partial(self.set_filter, status))
+            for status in StatusFilter
+        ]
 
     def refresh_rows(self) -> None:
         """Fetch the visible rows again (after a payer changed elsewhere)."""
@@ -153,7 +300,14 @@ class PayerListScreen(ClientPayScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_search" and isinstance(self.focused, Input):
             return False  # "/" is typed into the search box like any character
+        if action == "stop_bulk":
+            return self.bulk.running  # escape means "stop" only while a run goes
         return super().check_action(action, parameters)
+
+    def denial(self, action: str) -> str | None:
+        if action == "bulk" and self.session.can(Permission.SEND_RESET):
+            return None  # grant is refused by the service with its reason (agents re-send)
+        return super().denial(action)
 
     def action_focus_search(self) -> None:
         # Focus now, not after a refresh (Widget.focus): typed-ahead keys must land in it.
@@ -200,3 +354,12 @@ class PayerListScreen(ClientPayScreen[None]):
     def on_screen_resume(self) -> None:
         # A payer may have changed on a screen above: show its new status.
         self.refresh_rows()
+        self.bulk.show_pending_summary()
+
+    @on(BulkStep)
+    def _bulk_step(self, event: BulkStep) -> None:
+        self.bulk.step(event.progress)
+
+    @on(BulkDone)
+    def _bulk_done(self, event: BulkDone) -> None:
+        self.bulk.done(event.result)

@@ -150,7 +150,11 @@ class PortalLogin(Base):
     """
 
     __tablename__ = "portal_login"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        Index("ix_portal_login_locked_until", "locked_until"),
+        Index("ix_portal_login_status", "status", "locked_until"),  # counted from the index
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email_key: Mapped[str] = mapped_column(key_string(320), unique=True)
@@ -202,7 +206,11 @@ class AccessToken(Base):
     """A single-use link. Only the SHA-256 of the token is stored."""
 
     __tablename__ = "access_token"
-    __table_args__ = (Index("ix_access_token_login_purpose", "login_id", "purpose"),)
+    __table_args__ = (
+        Index("ix_access_token_login_purpose", "login_id", "purpose"),
+        # A login's live links, read from the index alone (the status filter's test).
+        Index("ix_access_token_link", "login_id", "purpose", "used_at", "revoked_at", "expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login_id: Mapped[int] = mapped_column(ForeignKey("portal_login.id", ondelete="CASCADE"))

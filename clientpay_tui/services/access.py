@@ -32,6 +32,7 @@ from clientpay_tui.services.access_emails import (
     queue_email,
 )
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
+from clientpay_tui.services.payer_status import welcome_expiries, welcome_link_dead
 from clientpay_tui.services.portal_sessions import end_login_sessions
 
 
@@ -98,9 +99,19 @@ class AccessService:
             return result
 
     def send_reset(
-        self, actor: Actor, payer_id: int, *, confirmed_resend: bool = False
+        self,
+        actor: Actor,
+        payer_id: int,
+        *,
+        confirmed_resend: bool = False,
+        only_expired_invitation: bool = False,
     ) -> EmailQueued:
-        """Queue a password-reset email, or re-send the welcome email while only invited."""
+        """Queue a password-reset email, or re-send the welcome email while only invited.
+
+        Args:
+            only_expired_invitation: re-send the welcome email only if the invitation's link
+                no longer works (bulk re-send); else raise :class:`AccessStateError`.
+        """
         now = self.ctx.clock()
         settings = self.ctx.settings
         with self.ctx.db.write() as session:
@@ -111,6 +122,8 @@ class AccessService:
                 raise AccessStateError(
                     f"{payer.name} has no login: switch Login Access on to invite them."
                 )
+            if only_expired_invitation:
+                _require_expired_invitation(session, payer, login, now)
             check_budget(session, self.ctx.settings, payer.id, now, confirmed_resend)
             if login.status == LoginStatus.INVITED:
                 raw, expires = tokens.issue(
@@ -329,6 +342,15 @@ class AccessService:
             to_address=to_address,
             **values,
         )
+
+
+def _require_expired_invitation(
+    session: Session, payer: Payer, login: PortalLogin, now: datetime
+) -> None:
+    if login.status != LoginStatus.INVITED:
+        raise AccessStateError(f"{payer.name} has accepted the invitation already.")
+    if not welcome_link_dead(welcome_expiries(session, [login.id]).get(login.id), now):
+        raise AccessStateError(f"The invitation of {payer.name} is still valid.")
 
 
 def _set_login(session: Session, payer: Payer, login_id: int | None) -> None:

@@ -9,6 +9,7 @@ from clientpay_tui.services.access import AccessService
 from clientpay_tui.services.access_review import AccessReviewService
 from clientpay_tui.services.associations import AssociationService
 from clientpay_tui.services.audit import AuditService
+from clientpay_tui.services.bulk_access import BulkAccessService
 from clientpay_tui.services.context import Clock, ServiceContext
 from clientpay_tui.services.imports import ImportService
 from clientpay_tui.services.integrations import IntegrationService
@@ -42,6 +43,7 @@ class Services:
         self.access = AccessService(self.ctx)
         self.payers = PayerService(self.ctx, self.access)
         self.access_review = AccessReviewService(self.ctx, self.payers)
+        self.bulk_access = BulkAccessService(self.ctx, self.payers, self.access)
         self.associations = AssociationService(self.ctx)
         self.preview = PreviewService(self.ctx)
         self.staff = StaffService(self.ctx)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, exists, func, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select, union
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from clientpay_tui.db.models import (
-    AccessToken,
     Association,
     AuditEvent,
     Client,
@@ -26,29 +24,25 @@ from clientpay_tui.db.models import (
     OutboxEmail,
     Payer,
     PortalLogin,
-    TokenPurpose,
 )
 from clientpay_tui.db.search_index import contains, count_matches, prefix_range
 from clientpay_tui.errors import EmailChangeNeedsLoginMove, NotFound, StaleEdit, ValidationFailed
 from clientpay_tui.services import audit, validation
 from clientpay_tui.services.access import AccessService
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
+from clientpay_tui.services.payer_status import (
+    ACCESS_EMAILS,
+    AccessStatus,
+    StatusFilter,
+    probe,
+    status_where,
+    welcome_expiries,
+)
 
-ACCESS_EMAILS = (EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)
 BROAD_MATCH_MIN = 1000
 """Fewer contains-matches than this are always gathered through the search index."""
 BROAD_CLIENTS = 200
 """A client-number prefix matching this many clients is searched payer by payer."""
-
-
-class AccessStatus(enum.StrEnum):
-    """The login status shown for a payer."""
-
-    NONE = "None"
-    INVITED = "Invited"
-    ACTIVE = "Active"
-    LOCKED = "Locked"
-    EMAIL_FAILED = "Email failed"
 
 
 @dataclass(frozen=True)
@@ -167,8 +161,27 @@ class PayerService:
 
     # -- search ------------------------------------------------------------------------------
 
-    def _where(self, session: Session, text: str, rows_wanted: int) -> ColumnElement[bool] | None:
-        """Name or email contains ``text``, or an associated client's number starts with it.
+    def _where(
+        self,
+        session: Session,
+        text: str,
+        rows_wanted: int,
+        status: StatusFilter = StatusFilter.ALL,
+    ) -> ColumnElement[bool] | None:
+        """The payers the list shows for ``text`` and ``status`` (``None``: every payer)."""
+        by_text, narrow = self._text_where(session, text, rows_wanted)
+        by_status = status_where(session, status, self.ctx.clock(), rows_wanted, gather=not narrow)
+        if by_status is None:
+            return by_text
+        if by_text is None:
+            return by_status.condition
+        return and_(by_text, by_status.condition)
+
+    def _text_where(
+        self, session: Session, text: str, rows_wanted: int
+    ) -> tuple[ColumnElement[bool] | None, bool]:
+        """Name or email contains ``text``, or an associated client's number starts with it;
+        and whether that condition gathers few payers through an index (narrow).
 
         A condition on ``payer`` itself (not ``id IN (subquery)``), so that the planner can walk
         ``ix_payer_sort`` and stop after a page. The contains-index is used only when it finds
@@ -177,7 +190,7 @@ class PayerService:
         """
         key = validation.search_key(text)
         if not key:
-            return None
+            return None, False
         dialect = self.ctx.db.engine.dialect.name
         keys = [Payer.sort_name, Payer.email_key]
         # Walking reads ~rows_wanted * payers / matches rows; gathering reads ~matches.
@@ -185,29 +198,38 @@ class PayerService:
         threshold = max(BROAD_MATCH_MIN, math.isqrt(rows_wanted * payers))
         found = count_matches(session.connection(), keys, key, threshold)
         use_index = found is None or found < threshold
+        narrow = found is not None and found < threshold
         by_text = contains(dialect, Payer.id, keys, key, use_index=use_index)
         by_client = _by_client_number(session, key)
         if by_client is None:
-            return by_text
+            return by_text, narrow
         if isinstance(by_client, CompoundSelect):
             if use_index:
                 # Few of both: gather each through its index and sort the few found. An OR
                 # walked every payer in name order to find them (50 ms for 'c00004' on
                 # PostgreSQL, which cannot OR a trigram index with a list of ids).
-                return Payer.id.in_(union(select(Payer.id).where(by_text), *by_client.selects))
-            return or_(by_text, Payer.id.in_(by_client))
-        return or_(by_text, by_client)
+                gathered: CompoundSelect[Any] = union(
+                    select(Payer.id).where(by_text), *by_client.selects
+                )
+                return Payer.id.in_(gathered), narrow
+            return or_(by_text, Payer.id.in_(by_client)), False
+        return or_(by_text, by_client), False
 
     def search(
-        self, actor: Actor, text: str = "", offset: int = 0, limit: int = 50
+        self,
+        actor: Actor,
+        text: str = "",
+        offset: int = 0,
+        limit: int = 50,
+        status: StatusFilter = StatusFilter.ALL,
     ) -> list[PayerRow]:
         """One page of payers matching ``text`` (name or email contains it, or an associated
-        client's number starts with it), ordered by name."""
+        client's number starts with it) whose login state ``status`` shows, ordered by name."""
         now = self.ctx.clock()
         with self.ctx.db.read() as session:
             require(session, actor, Permission.VIEW)
             query = select(Payer.id, Payer.name, Payer.email, Payer.login_id)
-            where = self._where(session, text, offset + limit)
+            where = self._where(session, text, offset + limit, status)
             if where is not None:
                 query = query.where(where)
             page = session.execute(
@@ -238,12 +260,19 @@ class PayerService:
                 for row in page
             ]
 
-    def count(self, actor: Actor, text: str = "", cap: int = 10_000) -> tuple[int, bool]:
-        """How many payers match, counted up to ``cap``. Returns ``(count, capped)``."""
+    def count(
+        self,
+        actor: Actor,
+        text: str = "",
+        cap: int = 10_000,
+        status: StatusFilter = StatusFilter.ALL,
+    ) -> tuple[int, bool]:
+        """How many payers match (as :meth:`search`), counted up to ``cap``. Returns
+        ``(count, capped)``."""
         with self.ctx.db.read() as session:
             require(session, actor, Permission.VIEW)
             query = select(Payer.id)
-            where = self._where(session, text, cap + 1)
+            where = self._where(session, text, cap + 1, status)
             if where is not None:
                 query = query.where(where)
             counted = session.scalar(
@@ -251,6 +280,19 @@ class PayerService:
             )
             counted = int(counted or 0)
             return min(counted, cap), counted > cap
+
+    def matching_ids(
+        self, actor: Actor, text: str = "", status: StatusFilter = StatusFilter.ALL
+    ) -> list[int]:
+        """The ids of every payer :meth:`search` finds, on every page, in its order."""
+        with self.ctx.db.read() as session:
+            require(session, actor, Permission.VIEW)
+            payers = int(session.scalar(select(func.count()).select_from(Payer)) or 0)
+            query = select(Payer.id)
+            where = self._where(session, text, max(payers, 1), status)
+            if where is not None:
+                query = query.where(where)
+            return list(session.scalars(query.order_by(Payer.sort_name, Payer.id)))
 
     # -- one payer ---------------------------------------------------------------------------
 
@@ -273,14 +315,7 @@ class PayerService:
                 .select_from(Payer)
                 .where(Payer.login_id == login.id, Payer.id != payer.id)
             )
-            expires = session.scalar(
-                select(func.max(AccessToken.expires_at)).where(
-                    AccessToken.login_id == login.id,
-                    AccessToken.purpose == TokenPurpose.WELCOME,
-                    AccessToken.used_at.is_(None),
-                    AccessToken.revoked_at.is_(None),
-                )
-            )
+            expires = welcome_expiries(session, [login.id]).get(login.id)
             login_state = LoginState(
                 login_id=login.id,
                 status=access_status(login, last_email, now),
@@ -461,14 +496,13 @@ def _by_client_number(
         )
         return gathered  # type: ignore[return-value]
     mine = Association.payer_id == Payer.id
+    is_postgresql = session.get_bind().dialect.name == "postgresql"
 
     def per_payer(query: Select[Any]) -> ColumnElement[bool]:
-        # PostgreSQL turns a correlated EXISTS under OR into a "hashed SubPlan" that lists
-        # every matching association first (90,000 invoice rows of one payer: 230 ms of 'c00');
-        # an OFFSET keeps it a per-payer probe, which stops at the first hit.
-        return exists(query.offset(0) if is_postgresql else query)
+        # A "hashed SubPlan" on PostgreSQL listed every matching association first (90,000
+        # invoice rows of one payer: 230 ms of 'c00').
+        return probe(query, is_postgresql)
 
-    is_postgresql = session.get_bind().dialect.name == "postgresql"
     return or_(
         # Each level joins from the payer's few rows to the client and tests its number,
         # rather than listing the matching clients for every payer.

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from rich.text import Text
 
+from clientpay_tui.services.payer_status import welcome_link_dead
 from clientpay_tui.services.payers import AccessStatus, EmailSummary, PayerDetail
 from clientpay_tui.text import one_line, plural, printable
 
@@ -59,7 +60,7 @@ def access_summary(detail: PayerDetail, now: datetime) -> Text:
         expires = login.welcome_expires_at
         if expires is None:
             text.append(", no valid link: re-send the welcome email")
-        elif expires <= now:
+        elif welcome_link_dead(expires, now):  # what the list's "Invite expired" finds
             text.append(f", link expired {day(expires)}")
         else:
             text.append(f", expires {day(expires)}")

@@ -117,3 +117,37 @@ def test_portal_quick(empty_database_url: str) -> None:
     assert report["sign_in_cpu_ms"] > 10  # production argon2, not the tests' cheap hasher
     assert report["sign_ins_per_core_second"] > 0 and report["sign_ins_per_second_all_cores"] > 0
     assert report["target_ms"] == 50.0 and isinstance(report["target_met"], bool)
+
+
+@pytest.mark.slow
+def test_status_filter_quick() -> None:
+    report = run_bench("status_filter.py", "--repeat", "2")
+
+    assert report["backend"] == "sqlite" and report["indexes_0007"] is True
+    assert report["logins"] == 600  # 300 per mille of 2,000 payers
+    filters = report["filters"]
+    assert list(filters) == [
+        "All",
+        "No login",
+        "Invited",
+        "Invite expired",
+        "Active",
+        "Locked",
+        "Email failed",
+    ]
+    assert filters["All"]["matches"]["(all)"] == QUICK_PAYERS
+    assert filters["Locked"]["matches"]["(all)"] == 4  # 2 per mille
+    assert filters["Invite expired"]["matches"]["(all)"] == 100  # 50 per mille
+    for figures in filters.values():
+        assert 0 < figures["page_p50_ms"] <= figures["page_p95_ms"] < 10_000
+
+
+@pytest.mark.slow
+def test_bulk_grant_quick() -> None:
+    report = run_bench("bulk_grant.py", "--grant", "20")
+
+    assert report["backend"] == "sqlite" and report["payers"] == QUICK_PAYERS
+    assert (report["selected"], report["granted"], report["skipped"]) == (20, 20, 0)
+    assert report["mail_sender"] is True and report["all_delivered_seconds"] >= 0
+    assert 0 < report["run_seconds"] < 180 and report["ticks"] > 0
+    assert isinstance(report["stall_target_met"], bool)

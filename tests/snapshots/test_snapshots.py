@@ -29,6 +29,17 @@ def test_payer_list_search(snap_compare, snapshot_app):
     assert snap_compare(snapshot_app(), run_before=search)
 
 
+def test_payer_list_bulk_grant_dialog(snap_compare, snapshot_app):
+    async def bulk(pilot):
+        await settled(pilot)
+        await pilot.press("f")  # No login
+        await settled(pilot)
+        await pilot.press("ctrl+a", "g")
+        await settled(pilot)
+
+    assert snap_compare(snapshot_app(), run_before=bulk)
+
+
 def test_payer_details_active(snap_compare, snapshot_app):
     assert snap_compare(snapshot_app(), run_before=lambda pilot: open_payer(pilot, ADA))
 
