@@ -71,7 +71,8 @@ def open_configured(config_file: Path | None) -> Opened:
             raise ConfigError(
                 "no staff accounts yet: create one with `clientpay-tui staff add NAME --role admin`"
             )
-        return Opened(services, SmtpSender(db, settings))  # refuses a malformed mail_from
+        # SmtpSender refuses a malformed mail_from; its chores send the invite reminders.
+        return Opened(services, SmtpSender(db, settings, chores=services.reminders.queue_due))
     except BaseException:
         db.dispose()
         raise
@@ -137,7 +138,7 @@ async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
             await portal.started()
             app = ClientPayApp(
                 services,
-                SmtpSender(db, settings),
+                SmtpSender(db, settings, chores=services.reminders.queue_due),
                 actor=demo_data.demo_admin(services.ctx),
                 captured_mail=lambda: list_captured(mail, limit=200),
             )

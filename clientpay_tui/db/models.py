@@ -94,6 +94,8 @@ class EmailKind(enum.StrEnum):
     """To a login's old address when staff move the login to another one (no link in it)."""
     SIGN_IN_CODE = "sign_in_code"
     RECEIPT = "receipt"
+    INVITE_REMINDER = "invite_reminder"
+    """The one reminder of an invitation not accepted after ``invite_reminder_days``."""
 
 
 class EmailStatus(enum.StrEnum):
@@ -131,7 +133,11 @@ class PortalLogin(Base):
     """
 
     __tablename__ = "portal_login"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        # The reminder scan: invitations not accepted and not yet reminded.
+        Index("ix_portal_login_reminder", "status", "reminder_sent_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email_key: Mapped[str] = mapped_column(key_string(320), unique=True)
@@ -144,6 +150,9 @@ class PortalLogin(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     first_failed_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
+    """When the one reminder of this invitation was queued (set once, by a conditional
+    update, so that senders running at once queue it once)."""
 
     payers: Mapped[list[Payer]] = relationship(back_populates="login")
     tokens: Mapped[list[AccessToken]] = relationship(

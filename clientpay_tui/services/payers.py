@@ -34,7 +34,12 @@ from clientpay_tui.services import audit, validation
 from clientpay_tui.services.access import AccessService
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 
-ACCESS_EMAILS = (EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)
+ACCESS_EMAILS = (
+    EmailKind.WELCOME,
+    EmailKind.RESET,
+    EmailKind.ACCESS_ADDED,
+    EmailKind.INVITE_REMINDER,
+)
 BROAD_MATCH_MIN = 1000
 """Fewer contains-matches than this are always gathered through the search index."""
 BROAD_CLIENTS = 200
