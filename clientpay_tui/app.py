@@ -15,14 +15,15 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.screen import Screen
 from textual.worker import Worker
 
 from clientpay_tui.errors import ClientPayError
@@ -96,6 +97,8 @@ class ClientPayApp(IdleSignOutApp):
             with return code 1 and is kept in :attr:`startup_error` for the command line.
         actor: skip the sign-in screen (demo mode signs in as the demo admin).
         captured_mail: demo mode: lists what the local capture server received.
+        sign_in_hint: a line the sign-in screen shows after Sign out (the demo names its
+            staff accounts and their password).
         handle_sighup: end the app cleanly when the terminal (an SSH session) goes away: on
             SIGHUP, and when its input hangs up without one.
         idle_clock, idle_check_seconds: see :class:`IdleSignOutApp`.
@@ -123,6 +126,7 @@ class ClientPayApp(IdleSignOutApp):
         open_services: Callable[[], Opened] | None = None,
         actor: Actor | None = None,
         captured_mail: Callable[[], Sequence[CapturedMessage]] | None = None,
+        sign_in_hint: str = "",
         handle_sighup: bool = True,
         idle_clock: Callable[[], float] = time.monotonic,
         idle_check_seconds: float | None = None,
@@ -139,6 +143,7 @@ class ClientPayApp(IdleSignOutApp):
         self.startup_error: ClientPayError | None = None
         self.initial_actor = actor
         self.captured_mail = captured_mail
+        self.sign_in_hint = sign_in_hint
         self.handle_sighup = handle_sighup
         self.session: StaffSession | None = None
         self._services_ready = asyncio.Event()
@@ -332,6 +337,43 @@ class ClientPayApp(IdleSignOutApp):
             )
         ):
             self.exit_after_mail()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.session is not None:
+            yield SystemCommand(
+                "Sign out",
+                "Back to the sign-in screen, to sign in as another staff member "
+                "(asks first if there are unsaved edits)",
+                self.action_sign_out,
+            )
+
+    def action_sign_out(self) -> None:
+        """Sign out to the sign-in screen (the palette's Sign out)."""
+        if self.session is not None:
+            self._sign_out(self.session)
+
+    @work(group="sign-out", exclusive=True, exit_on_error=False)
+    async def _sign_out(self, session: StaffSession) -> None:
+        discarded = self.unsaved_changes()
+        if discarded and not await self.push_screen_wait(
+            ConfirmScreen(
+                "Sign out with unsaved changes?",
+                f"You changed {', '.join(discarded)} and did not save. Signing out discards "
+                "those edits.",
+                confirm="Discard and sign out",
+                cancel="Keep editing",
+                destructive=True,
+            )
+        ):
+            return
+        still_signed_in = self.session is session
+        if not still_signed_in:
+            return  # signed out meanwhile (idle)
+        notice = " ".join(part for part in ("Signed out.", self.sign_in_hint) if part)
+        # Signed out to sign in as someone else: the username field starts empty.
+        await self.end_session(session, notice, keep_username=False)
+        await call(session.services.staff.signed_out, session.actor)
 
     def open_payer(self, payer_id: int) -> None:
         """Open a payer's details on top of the current screen (palette, list)."""
