@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
 
 from clientpay_tui.db.models import Role
@@ -10,7 +11,7 @@ from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.payer_details import PayerDetailsScreen
 from clientpay_tui.screens.payer_list import PayerListScreen
 from clientpay_tui.screens.sign_in import SignInScreen
-from tests.tui.conftest import dialog, open_details, screen_text, until
+from tests.tui.conftest import dialog, open_details, until
 
 
 def sign_outs(services, admin) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -23,9 +24,14 @@ def sign_outs(services, admin) -> list[tuple[str, str]]:  # type: ignore[no-unty
 
 async def palette_sign_out(app, pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.press("ctrl+p")
-    await pilot.pause()
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette), seconds=10)
     await pilot.press(*"sign out")
-    await until(pilot, lambda: "Sign out" in screen_text(app))
+
+    def sign_out_highlighted() -> bool:
+        option = app.screen.query_one(CommandList).highlighted_option
+        return option is not None and str(option.prompt).startswith("Sign out")
+
+    await until(pilot, sign_out_highlighted, seconds=10)
     await pilot.press("enter")
 
 
