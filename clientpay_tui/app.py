@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -52,6 +53,9 @@ if TYPE_CHECKING:
     from clientpay_tui.services.context import Actor
     from clientpay_tui.services.facade import Services
 
+UNHELD_KEYS = frozenset({"ctrl+q", "ctrl+c"})
+"""Keys never held back while a screen opens: quitting works at any moment."""
+
 SIGNED_IN_MODULES = (
     "clientpay_tui.screens.payer_list",
     "clientpay_tui.screens.payer_details",
@@ -80,6 +84,10 @@ def _screen_commands() -> type[Provider]:
     from clientpay_tui.screens.commands import ScreenCommands
 
     return ScreenCommands
+
+
+class _ReleaseKeys(Message, bubble=False):
+    """Queued behind every key that arrived while a screen was opening: dispatch them now."""
 
 
 class ClientPayApp(IdleSignOutApp):
@@ -152,6 +160,8 @@ class ClientPayApp(IdleSignOutApp):
         self._terminal_is_gone = False
         self._mail_worker: Worker[None] | None = None
         self._exiting: asyncio.Task[None] | None = None
+        self._held_keys: list[events.Key] | None = None
+        """Keys typed while a screen is being opened (``None``: not holding)."""
         self.title = f"ClientPay · {printable(self.firm_name)}"
         self.register_theme(DARK)
         self.register_theme(LIGHT)
@@ -384,8 +394,34 @@ class ClientPayApp(IdleSignOutApp):
     async def _open_payer(self, session: StaffSession, payer_id: int) -> None:
         from clientpay_tui.screens.payer_details import PayerDetailsScreen, load_payer
 
-        page = await call(load_payer, session, payer_id)
-        await self.push_screen(PayerDetailsScreen(session, page))
+        # The payer loads before its screen exists: keys typed meanwhile ("enter" then "l")
+        # are meant for it, not for the list's search box or its letter keys.
+        self._held_keys = self._held_keys or []
+        try:
+            page = await call(load_payer, session, payer_id)
+            await self.push_screen(PayerDetailsScreen(session, page))
+        finally:
+            self.post_message(_ReleaseKeys())
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            self._held_keys is not None
+            and isinstance(event, events.Key)
+            and not event.is_forwarded
+            and event.key not in UNHELD_KEYS
+        ):
+            self.idle.touch()
+            self._held_keys.append(event)
+            return
+        await super().on_event(event)
+
+    @on(_ReleaseKeys)
+    async def _release_keys(self, _message: _ReleaseKeys) -> None:
+        # Handled in order with the keys themselves: every key that came before this
+        # message was held, every key after it is dispatched as usual, after these.
+        held, self._held_keys = self._held_keys or [], None
+        for key in held:
+            await super().on_event(key)
 
     # -- mail -------------------------------------------------------------------------------
 
