@@ -438,11 +438,15 @@ class ClientPayApp(IdleSignOutApp):
         self.post_message(MailDelivered(result))
 
     def on_mail_delivered(self, message: MailDelivered) -> None:
+        from clientpay_tui.db.models import EmailKind
         from clientpay_tui.widgets.formatting import EMAIL_KINDS
 
         result = message.result
         what = EMAIL_KINDS.get(result.kind.value, "Email")
-        if result.outcome == Outcome.SENT:
+        if result.kind == EmailKind.INVITE_REMINDER and result.outcome == Outcome.SENT:
+            pass  # nobody here asked for it: a toast each would bury the screen after a bulk
+            # invite (the Mail screen lists them; a failure still says so)
+        elif result.outcome == Outcome.SENT:
             toast(self, f"{what} sent to {result.to_address}.")
         elif result.outcome == Outcome.RETRY:
             reason = f" ({result.error})" if result.error else ""
