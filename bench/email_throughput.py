@@ -105,7 +105,7 @@ async def deliver(
     server = CaptureServer(folder) if capture_files else LoopbackSmtpServer(CountingHandler())
     async with server as capture:
         settings = services.settings.model_copy(update=capture.settings_overrides())
-        sender = SmtpSender(services.db, settings)
+        sender = SmtpSender(services.db, settings, chores=services.reminders.queue_due)
         meter = StallMeter()
         meter.start()
         started, cpu_started = time.perf_counter(), time.process_time()

@@ -15,15 +15,17 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
-from textual.app import App
+from textual import events, on, work
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.message import Message
+from textual.screen import Screen
 from textual.worker import Worker
 
 from clientpay_tui.errors import ClientPayError
@@ -52,6 +54,9 @@ if TYPE_CHECKING:
     from clientpay_tui.screens.session import StaffSession
     from clientpay_tui.services.context import Actor
     from clientpay_tui.services.facade import Services
+
+UNHELD_KEYS = frozenset({"ctrl+q", "ctrl+c"})
+"""Keys never held back while a screen opens: quitting works at any moment."""
 
 SIGNED_IN_MODULES = (
     "clientpay_tui.screens.payer_list",
@@ -86,6 +91,10 @@ def _screen_commands() -> type[Provider]:
     return ScreenCommands
 
 
+class _ReleaseKeys(Message, bubble=False):
+    """Queued behind every key that arrived while a screen was opening: dispatch them now."""
+
+
 class ClientPayApp(IdleSignOutApp):
     """Staff side of the payer portal.
 
@@ -101,6 +110,8 @@ class ClientPayApp(IdleSignOutApp):
             with return code 1 and is kept in :attr:`startup_error` for the command line.
         actor: skip the sign-in screen (demo mode signs in as the demo admin).
         captured_mail: demo mode: lists what the local capture server received.
+        sign_in_hint: a line the sign-in screen shows after Sign out (the demo names its
+            staff accounts and their password).
         handle_sighup: end the app cleanly when the terminal (an SSH session) goes away: on
             SIGHUP, and when its input hangs up without one.
         checking_key: ``open_services`` looks up the SSH login's key (``ssh_key_sign_in``):
@@ -130,6 +141,7 @@ class ClientPayApp(IdleSignOutApp):
         open_services: Callable[[], Opened] | None = None,
         actor: Actor | None = None,
         captured_mail: Callable[[], Sequence[CapturedMessage]] | None = None,
+        sign_in_hint: str = "",
         handle_sighup: bool = True,
         checking_key: bool = False,
         idle_clock: Callable[[], float] = time.monotonic,
@@ -147,6 +159,7 @@ class ClientPayApp(IdleSignOutApp):
         self.startup_error: ClientPayError | None = None
         self.initial_actor = actor
         self.captured_mail = captured_mail
+        self.sign_in_hint = sign_in_hint
         self.handle_sighup = handle_sighup
         self.checking_key = checking_key
         self._sent_toasts = SentToasts(self)
@@ -157,6 +170,8 @@ class ClientPayApp(IdleSignOutApp):
         self._terminal_is_gone = False
         self._mail_worker: Worker[None] | None = None
         self._exiting: asyncio.Task[None] | None = None
+        self._held_keys: list[events.Key] | None = None
+        """Keys typed while a screen is being opened (``None``: not holding)."""
         self.title = f"ClientPay · {printable(self.firm_name)}"
         self.register_theme(DARK)
         self.register_theme(LIGHT)
@@ -280,7 +295,7 @@ class ClientPayApp(IdleSignOutApp):
         os.close(devnull)
         asyncio.get_running_loop().call_soon_threadsafe(self.exit_after_mail, 129)
 
-    def end_session(self, notice: str) -> None:
+    def end_ssh_session(self, notice: str) -> None:
         self.exit_after_mail(0, notice)
 
     def exit_after_mail(self, return_code: int = 0, message: str = "") -> None:
@@ -356,6 +371,43 @@ class ClientPayApp(IdleSignOutApp):
         ):
             self.exit_after_mail()
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.session is not None:
+            yield SystemCommand(
+                "Sign out",
+                "Back to the sign-in screen, to sign in as another staff member "
+                "(asks first if there are unsaved edits)",
+                self.action_sign_out,
+            )
+
+    def action_sign_out(self) -> None:
+        """Sign out to the sign-in screen (the palette's Sign out)."""
+        if self.session is not None:
+            self._sign_out(self.session)
+
+    @work(group="sign-out", exclusive=True, exit_on_error=False)
+    async def _sign_out(self, session: StaffSession) -> None:
+        discarded = self.unsaved_changes()
+        if discarded and not await self.push_screen_wait(
+            ConfirmScreen(
+                "Sign out with unsaved changes?",
+                f"You changed {', '.join(discarded)} and did not save. Signing out discards "
+                "those edits.",
+                confirm="Discard and sign out",
+                cancel="Keep editing",
+                destructive=True,
+            )
+        ):
+            return
+        still_signed_in = self.session is session
+        if not still_signed_in:
+            return  # signed out meanwhile (idle)
+        notice = " ".join(part for part in ("Signed out.", self.sign_in_hint) if part)
+        # Signed out to sign in as someone else: the username field starts empty.
+        await self.end_session(session, notice, keep_username=False)
+        await call(session.services.staff.signed_out, session.actor)
+
     def open_payer(self, payer_id: int) -> None:
         """Open a payer's details on top of the current screen (palette, list)."""
         if self.session is not None:
@@ -365,8 +417,34 @@ class ClientPayApp(IdleSignOutApp):
     async def _open_payer(self, session: StaffSession, payer_id: int) -> None:
         from clientpay_tui.screens.payer_details import PayerDetailsScreen, load_payer
 
-        page = await call(load_payer, session, payer_id)
-        await self.push_screen(PayerDetailsScreen(session, page))
+        # The payer loads before its screen exists: keys typed meanwhile ("enter" then "l")
+        # are meant for it, not for the list's search box or its letter keys.
+        self._held_keys = self._held_keys or []
+        try:
+            page = await call(load_payer, session, payer_id)
+            await self.push_screen(PayerDetailsScreen(session, page))
+        finally:
+            self.post_message(_ReleaseKeys())
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            self._held_keys is not None
+            and isinstance(event, events.Key)
+            and not event.is_forwarded
+            and event.key not in UNHELD_KEYS
+        ):
+            self.idle.touch()
+            self._held_keys.append(event)
+            return
+        await super().on_event(event)
+
+    @on(_ReleaseKeys)
+    async def _release_keys(self, _message: _ReleaseKeys) -> None:
+        # Handled in order with the keys themselves: every key that came before this
+        # message was held, every key after it is dispatched as usual, after these.
+        held, self._held_keys = self._held_keys or [], None
+        for key in held:
+            await super().on_event(key)
 
     # -- mail -------------------------------------------------------------------------------
 
@@ -383,11 +461,15 @@ class ClientPayApp(IdleSignOutApp):
         self.post_message(MailDelivered(result))
 
     def on_mail_delivered(self, message: MailDelivered) -> None:
+        from clientpay_tui.db.models import EmailKind
         from clientpay_tui.widgets.formatting import EMAIL_KINDS
 
         result = message.result
         what = EMAIL_KINDS.get(result.kind.value, "Email")
-        if result.outcome == Outcome.SENT and self._sent_toasts.hold():
+        if result.kind == EmailKind.INVITE_REMINDER and result.outcome == Outcome.SENT:
+            pass  # nobody here asked for it: a toast each would bury the screen after a bulk
+            # invite (the Mail screen lists them; a failure still says so)
+        elif result.outcome == Outcome.SENT and self._sent_toasts.hold():
             pass  # a burst (a bulk grant): one toast a second says how many went
         elif result.outcome == Outcome.SENT:
             toast(self, f"{what} sent to {result.to_address}.")

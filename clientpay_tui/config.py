@@ -69,6 +69,10 @@ class Settings(BaseSettings):
 
     welcome_token_days: float = Field(default=7, gt=0, le=90, allow_inf_nan=False)
     """How long a welcome (invitation) link stays valid (at most 90 days)."""
+    invite_reminder_days: int = Field(default=3, ge=0, le=60)
+    """An invitation not accepted this many days after its welcome email gets one reminder
+    with a fresh link (the old one is revoked), sent by whichever mail sender runs (an app
+    session or ``clientpay-tui worker``). 0: no reminders; at most 60 days."""
     reset_token_hours: float = Field(default=1, gt=0, le=72, allow_inf_nan=False)
     """How long a password-reset link stays valid (at most 72 hours)."""
     resend_confirm_seconds: int = Field(default=60, ge=0, le=86_400)

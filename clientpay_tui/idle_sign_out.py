@@ -58,7 +58,7 @@ class IdleSignOutApp(App[None]):
         """The sign-in screen, with ``username`` filled in and ``notice`` saying why."""
         raise NotImplementedError
 
-    def end_session(self, notice: str) -> None:
+    def end_ssh_session(self, notice: str) -> None:
         """End the app (and so the SSH session) with ``notice`` as its last line."""
         raise NotImplementedError
 
@@ -91,12 +91,6 @@ class IdleSignOutApp(App[None]):
         saved), the session is dropped, and the audit log says why. Mail keeps going: the
         mailer belongs to the app, not to whoever is signed in."""
         minutes = self.idle.minutes
-        discarded = [
-            what
-            for screen in self.screen_stack
-            if isinstance(screen, ClientPayScreen)
-            and (what := screen.unsaved_changes_to()) is not None
-        ]
         if self.signed_in_by_key:
             # Signed in by the SSH login's key: a sign-in screen would be a password prompt
             # on a connection that never needed one. The audit lands before the app ends.
@@ -104,8 +98,26 @@ class IdleSignOutApp(App[None]):
             await asyncio.to_thread(
                 session.services.staff.signed_out_idle, session.actor, minutes, ended=True
             )
-            self.end_session(f"{sign_out_notice(minutes, discarded)} The SSH session ended.")
+            notice = sign_out_notice(minutes, self.unsaved_changes())
+            self.end_ssh_session(f"{notice} The SSH session ended.")
             return
+        await self.end_session(session, sign_out_notice(minutes, self.unsaved_changes()))
+        self._record_sign_out(session, minutes)
+
+    def unsaved_changes(self) -> list[str]:
+        """What has unsaved edits (payer names), in screen order."""
+        return [
+            what
+            for screen in self.screen_stack
+            if isinstance(screen, ClientPayScreen)
+            and (what := screen.unsaved_changes_to()) is not None
+        ]
+
+    async def end_session(
+        self, session: StaffSession, notice: str, *, keep_username: bool = True
+    ) -> None:
+        """Close every signed-in screen (unsaved edits are not saved), drop the session and
+        show the sign-in screen with ``notice`` (and the username filled in, if kept)."""
         self.session = None
         self.sub_title = ""
         # App-level dialogs waiting for an answer that will never come.
@@ -113,12 +125,8 @@ class IdleSignOutApp(App[None]):
             self.workers.cancel_group(self, group)
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        await self.push_screen(
-            self.sign_in_screen(
-                username=session.actor.username, notice=sign_out_notice(minutes, discarded)
-            )
-        )
-        self._record_sign_out(session, minutes)
+        username = session.actor.username if keep_username else ""
+        await self.push_screen(self.sign_in_screen(username=username, notice=notice))
 
     @work(thread=True, group="sign-out-audit", exit_on_error=False)
     def _record_sign_out(self, session: StaffSession, minutes: int) -> None:

@@ -100,6 +100,9 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
         self.level = Level.INVOICE
         self.picked = Picked()
         self.errors: dict[str, str] = {}
+        """A mistyped date, by field id."""
+        self.range_error: str | None = None
+        """From is after To: nothing can match (said, not left as an empty table)."""
         self.creating = False
         """Associations are being created (a second ``c`` waits for the first)."""
         self.table: PagedTable[CandidateRow] = PagedTable(
@@ -161,6 +164,11 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
         date_from, error_from = parse_day("From", value("date-from"))
         date_to, error_to = parse_day("To", value("date-to"))
         self.errors = {k: e for k, e in (("date-from", error_from), ("date-to", error_to)) if e}
+        self.range_error = None
+        if date_from is not None and date_to is not None and date_from > date_to:
+            self.range_error = (
+                f"From {date_from} is after To {date_to}: no invoice can match; swap them."
+            )
         self._show_error()
         return replace(
             self.where,
@@ -181,6 +189,8 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
             if self.focused is not self.query_one(f"#{id}")
             or len(self.query_one(f"#{id}", Input).value) >= 10
         ]
+        if self.range_error:
+            shown.append(self.range_error)
         error = self.query_one("#filter-error", Static)
         error.update(Content(" ".join(shown)))
         error.display = bool(shown)

@@ -85,18 +85,30 @@ class ClientPayScreen(Screen[ResultT]):
         permission = self.PERMISSIONS.get(action)
         return self.session.denial(permission) if permission else None
 
+    def unavailable(self, action: str) -> str | None:
+        """Why ``action`` does not apply to what the screen shows now (a reset for a payer
+        without a login), or ``None``. Such keys are hidden from the Footer, Help and the
+        palette, and pressed anyway they say this instead of nothing."""
+        return None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.unavailable(action):
+            return False  # hidden: it does not apply here now
         # None shows the key dimmed in the Footer; Help says why.
         return None if self.denial(action) else True
 
     def on_key(self, event: events.Key) -> None:
-        """A key whose action the staff member's role forbids says why instead of nothing
-        (Textual ignores a disabled binding silently)."""
-        reasons = [
-            self.denial(binding.action.partition("(")[0])
-            for binding in self._bindings.key_to_bindings.get(event.key, ())
-        ]
-        if reasons and all(reasons):
+        """A key whose action cannot run says why instead of nothing (Textual ignores a
+        hidden or disabled binding silently): it does not apply now, or the staff member's
+        role forbids it. A key with another binding that runs (``r``: reset or re-send) acts."""
+        reasons = []
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            name = binding.action.partition("(")[0]
+            reason = self.unavailable(name) or self.denial(name)
+            if reason is None:
+                return
+            reasons.append(reason)
+        if reasons:
             event.stop()
             self.toast(reasons[0], "warning")
 

@@ -10,6 +10,7 @@ import asyncio
 from functools import partial
 from typing import Any, cast
 
+from textual.actions import parse
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
@@ -71,6 +72,9 @@ class ScreenCommands(Provider):
                     continue
                 action = binding.action
                 name = action.partition("(")[0]
+                _namespace, _name, parameters = parse(action)
+                if screen.check_action(name, parameters) is False:
+                    continue  # hidden in the Footer too: it does not apply here now
                 reason = screen.denial(name) if isinstance(screen, ClientPayScreen) else None
                 key = self.app.get_key_display(binding)
                 if reason and isinstance(screen, ClientPayScreen):

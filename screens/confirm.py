@@ -34,7 +34,7 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n", "answer(False)", "No"),
-        Binding("escape", "answer(False)", "Cancel", show=False),
+        Binding("escape", "close", "Cancel", show=False),
         Binding("left,right", "switch_button", "Switch button", show=False),
     ]
 
@@ -48,6 +48,12 @@ class ConfirmScreen(ModalScreen[bool]):
         destructive: bool = False,
     ) -> None:
         super().__init__(classes="-destructive" if destructive else "")
+        if confirm is None:
+            # A notice's one button is "<cancel> (esc)": the Footer says the same, not
+            # "n No" beside a dialog that asks nothing.
+            self._bindings.key_to_bindings["escape"] = [
+                Binding("escape", "close", cancel, key_display="esc")
+            ]
         self.title_text = title
         self.message = message
         self.confirm_label = confirm
@@ -74,8 +80,11 @@ class ConfirmScreen(ModalScreen[bool]):
         self.set_focus(self.query_one("#cancel" if safe_first else "#confirm", Button))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # A notice (no confirm button) has nothing to confirm.
-        return not (action == "answer" and parameters == (True,) and self.confirm_label is None)
+        # A notice (no confirm button) has nothing to answer yes or no to: escape closes it.
+        return not (action == "answer" and self.confirm_label is None)
+
+    def action_close(self) -> None:
+        self.dismiss(False)
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)

@@ -38,8 +38,9 @@ SHORT_KINDS = {
     "access_added": "Notice",
     "password_changed": "Pw chg",
     "login_moved": "Moved",
+    "invite_reminder": "Reminder",
 }
-LINK_KINDS = ("welcome", "reset")
+LINK_KINDS = ("welcome", "reset", "invite_reminder")
 """A retry of these goes with a fresh link (the service revokes the old one)."""
 STATUS_STYLE = {"failed": "bold reverse", "queued": "bold", "sending": "italic", "sent": ""}
 

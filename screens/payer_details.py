@@ -149,19 +149,22 @@ class PayerDetailsScreen(ClientPayScreen[None]):
             return self.session.denial(needed)
         return super().denial(action)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def unavailable(self, action: str) -> str | None:
+        name = self.detail.name
+        if action in ("reset", "resend", "delete_login", "unlock") and self.detail.login is None:
+            return f"{name} has no login: switch Login Access on (l) to invite them."
         invited = only_invited(self.detail)
-        if (action == "reset" and invited) or (action == "resend" and not invited):
-            return False  # the other of the pair is shown for this key
-        if action == "add_associations" and not self.connect:
-            return False
+        if action == "reset" and invited:
+            return "Not accepted yet: r re-sends the welcome email."  # the pair's other acts
+        if action == "resend" and not invited:
+            return "Already accepted: r sends a password reset."
         if action == "unlock" and self.detail.status != AccessStatus.LOCKED:
-            return False  # only offered while the login is locked
+            return f"The login of {name} is not locked."
+        if action == "add_associations" and not self.connect:
+            return "Associations need the Connect integration, which is off."
         if action == "remove_association" and not self._on_associations_tab():
-            return False  # only offered where the associations are shown
-        if action in ("reset", "resend", "delete_login") and self.detail.login is None:
-            return None
-        return super().check_action(action, parameters)
+            return "x removes an association on the Associations tab (press 2)."
+        return None
 
     def has_unsaved_changes(self) -> bool:
         return self.info.is_dirty()

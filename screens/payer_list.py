@@ -296,6 +296,8 @@ class PayerListScreen(ClientPayScreen[None]):
         if self.focused is search and event.key in ("down", "escape"):
             event.stop()
             self.set_focus(self.table)
+            return
+        super().on_key(event)  # a key that cannot run says why (n for an agent)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_search" and isinstance(self.focused, Input):

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 SSH_ESCDELAY_MS = "300"
 """Over SSH an arrow key's bytes can arrive apart; Textual's default 100 ms wait for the rest
 of an escape sequence then reads them as Escape plus text."""
+DEMO_ACCOUNTS = ("demo", "sam", "alex")
+"""The demo's staff accounts (``services.demo_data.DEMO_STAFF``, not imported here: the CLI
+starts without the services)."""
 DEMO_FIRM = {
     "firm_name": "Harbor & Finch LLP",
     "portal_url": "https://portal.harbor-finch.example",
@@ -77,7 +80,8 @@ def open_configured(config_file: Path | None, ssh: VerifiedKeys | None = None) -
             raise ConfigError(
                 "no staff accounts yet: create one with `clientpay-tui staff add NAME --role admin`"
             )
-        sender = SmtpSender(db, settings)  # refuses a malformed mail_from
+        # SmtpSender refuses a malformed mail_from; its chores send the invite reminders.
+        sender = SmtpSender(db, settings, chores=services.reminders.queue_due)
         if ssh is not None and ssh.refused:
             services.staff_keys.auth_file_refused(ssh.refused)
         key_actor = services.staff_keys.sign_in(ssh.fingerprints) if ssh is not None else None
@@ -120,7 +124,7 @@ def demo_paths(fresh: bool) -> tuple[Path, Path]:
     return path, mail
 
 
-async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
+async def _run_demo(config_file: Path | None, path: Path, mail: Path, username: str) -> None:
     """The app, the real SMTP sender, and the capture server it sends to, on one loop."""
     from clientpay_tui.app import ClientPayApp
     from clientpay_tui.config import load_settings
@@ -151,9 +155,10 @@ async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
             await portal.started()
             app = ClientPayApp(
                 services,
-                SmtpSender(db, settings),
-                actor=demo_data.demo_admin(services.ctx),
+                SmtpSender(db, settings, chores=services.reminders.queue_due),
+                actor=demo_data.demo_actor(services.ctx, username),
                 captured_mail=lambda: list_captured(mail, limit=200),
+                sign_in_hint=demo_data.sign_in_hint(),
             )
             await _run(app, mouse=settings.mouse)
         finally:
@@ -162,11 +167,20 @@ async def _run_demo(config_file: Path | None, path: Path, mail: Path) -> None:
 
 @click.command("demo")
 @click.option("--fresh", is_flag=True, help="Throw the demo database away and create it anew.")
+@click.option(
+    "--as",
+    "username",
+    type=click.Choice(DEMO_ACCOUNTS),
+    default=DEMO_ACCOUNTS[0],
+    show_default=True,
+    help="Sign in as the demo admin, sam (staff) or alex (agent: view and resend only).",
+)
 @click.pass_obj
-def demo_command(obj: CliContext, fresh: bool) -> None:
-    """The app on a demo database with seeded data, signed in as the demo admin; what it
-    sends goes to a local mail server and shows on the Mail screen."""
+def demo_command(obj: CliContext, fresh: bool, username: str) -> None:
+    """The app on a demo database with seeded data, signed in as the demo admin (or --as
+    sam / alex, to see what the other roles see); what it sends goes to a local mail server
+    and shows on the Mail screen. The palette's Sign out (ctrl+p) switches account."""
     require_terminal()
     path, mail = demo_paths(fresh)
     _prepare_terminal()
-    asyncio.run(_run_demo(obj.config_file, path, mail))
+    asyncio.run(_run_demo(obj.config_file, path, mail, username))

@@ -1,10 +1,11 @@
 """``clientpay-tui worker``: deliver queued email without a UI.
 
 For sites where many staff sessions share one database: the worker runs next to them (each app
-session also delivers what it queues; claims keep every email to one sender). It prints one
-line per delivery attempt and stops cleanly on Ctrl+C, SIGTERM or SIGHUP (a dropped SSH
-session): the email being sent finishes and its result is stored (the database gets a few
-seconds if it is away), and any other claimed email goes back to the queue.
+session also delivers what it queues; claims keep every email to one sender). Like every
+sender, it queues the reminders of invitations not accepted after ``invite_reminder_days``.
+It prints one line per delivery attempt and stops cleanly on Ctrl+C, SIGTERM or SIGHUP (a
+dropped SSH session): the email being sent finishes and its result is stored (the database
+gets a few seconds if it is away), and any other claimed email goes back to the queue.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from clientpay_tui.text import one_line
 def worker_command(obj: CliContext, poll: float, once: bool) -> None:
     """Deliver queued email until interrupted (Ctrl+C, SIGTERM or SIGHUP)."""
     services = obj.services  # checks that the schema is current
-    sender = SmtpSender(services.db, services.settings, poll_seconds=poll)
+    sender = SmtpSender(
+        services.db,
+        services.settings,
+        poll_seconds=poll,
+        chores=services.reminders.queue_due,  # the invitation reminders
+    )
     settings = services.settings
     click.echo(
         f"worker {sender.name}: delivering via {settings.smtp_host}:{settings.smtp_port} "

@@ -94,6 +94,8 @@ class EmailKind(enum.StrEnum):
     """To a login's old address when staff move the login to another one (no link in it)."""
     SIGN_IN_CODE = "sign_in_code"
     RECEIPT = "receipt"
+    INVITE_REMINDER = "invite_reminder"
+    """The one reminder of an invitation not accepted after ``invite_reminder_days``."""
 
 
 class EmailStatus(enum.StrEnum):
@@ -153,6 +155,8 @@ class PortalLogin(Base):
     __table_args__ = (
         Index("ix_portal_login_locked_until", "locked_until"),
         Index("ix_portal_login_status", "status", "locked_until"),  # counted from the index
+        # The reminder scan: invitations not accepted and not yet reminded.
+        Index("ix_portal_login_reminder", "status", "reminder_sent_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -167,6 +171,9 @@ class PortalLogin(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     first_failed_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
+    """When the one reminder of this invitation was queued (set once, by a conditional
+    update, so that senders running at once queue it once)."""
 
     payers: Mapped[list[Payer]] = relationship(back_populates="login")
     tokens: Mapped[list[AccessToken]] = relationship(

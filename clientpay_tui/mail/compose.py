@@ -26,6 +26,7 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.LOGIN_MOVED: "{firm}: your payment portal login was moved",
     EmailKind.RECEIPT: "{firm}: receipt for your payment",
     EmailKind.SIGN_IN_CODE: "{firm}: your payment portal sign-in code",
+    EmailKind.INVITE_REMINDER: "Reminder: {firm} invited you to the payment portal",
 }
 
 
@@ -63,6 +64,7 @@ def compose(
     login_kept: bool = False,
     receipt: Mapping[str, object] | None = None,
     code: str | None = None,
+    invited_at: datetime | None = None,
 ) -> ComposedEmail:
     """Render one email.
 
@@ -79,6 +81,7 @@ def compose(
         receipt: for ``receipt``, the payment (amount, method, invoices as (number, amount)
             pairs, reference, when, transaction_id, test_mode).
         code: for ``sign_in_code``, the 6-digit code (valid until ``expires_at``).
+        invited_at: for ``invite_reminder``, when the invitation it reminds of went out.
     """
     values = {
         "firm_name": clean_text(firm_name),
@@ -92,6 +95,7 @@ def compose(
         "login_kept": login_kept,
         "receipt": receipt,
         "code": code,
+        "invited_at": invited_at.strftime("%d %b %Y") if invited_at else None,
     }
     env = _environment()
     text = env.get_template(f"{kind.value}.txt").render(values)

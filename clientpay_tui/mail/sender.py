@@ -58,6 +58,13 @@ from clientpay_tui.mail.smtp import SendError, SmtpConnection
 
 log = logging.getLogger(__name__)
 
+CHORES_SECONDS = 60.0
+"""How often :meth:`SmtpSender.run` runs its ``chores`` (the invitation reminders: they are
+due by the day, so a minute late is on time)."""
+Chores = Callable[[], int]
+"""Work a sender does before it claims mail, in a thread (queueing invitation reminders);
+returns how many emails it queued."""
+
 RECHECK_SECONDS = 0.05
 """An email goes out only if its row was seen still wanted (claimed by this sender, not
 cancelled) at most this long before. A server that takes longer per email than this gets a
@@ -81,6 +88,10 @@ class SmtpSender:
         batch_size: emails claimed at once; they are all sent over one connection.
         poll_seconds: how often :meth:`run` looks for mail queued by other processes when
             nobody calls :meth:`poke`.
+        chores: run before claiming, at most every :data:`CHORES_SECONDS` (and on every
+            :meth:`deliver_due`): ``services.reminders`` queues the invitation reminders this
+            way, so whichever sender runs sends them. The mail layer does not know the
+            services; whoever builds the sender hands them in.
 
     Raises:
         ConfigError: ``mail_from`` is not one valid address.
@@ -95,6 +106,7 @@ class SmtpSender:
         name: str | None = None,
         batch_size: int = 50,
         poll_seconds: float = 5.0,
+        chores: Chores | None = None,
     ) -> None:
         self._db = db
         self._settings = settings
@@ -102,6 +114,9 @@ class SmtpSender:
         self.name = name or default_sender_name()
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self._chores = chores
+        self._chores_due = 0.0
+        """``loop.time()`` at which the chores run next."""
         self.sender = parse_mail_from(settings.mail_from)
         self._timeout = claims.claim_timeout(settings.smtp_timeout)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -185,6 +200,7 @@ class SmtpSender:
     async def deliver_due(self, on_result: ResultCallback | None = None) -> list[DeliveryResult]:
         """Deliver what is due now, once, and return every attempt's result."""
         self._loop = asyncio.get_running_loop()
+        self._chores_due = 0.0
         results: list[DeliveryResult] = []
 
         def collect(result: DeliveryResult) -> None:
@@ -231,6 +247,7 @@ class SmtpSender:
     async def _pass(self, report: ResultCallback) -> None:
         """Claim and send batches until nothing is due, the server fails, results cannot be
         stored, or stop(). Returns once every result is stored (see :class:`ResultRecorder`)."""
+        await self._run_chores()
         self._recorder = recorder = ResultRecorder(self._store, report)
         if self._stopping.is_set():
             recorder.give_up_after(STOP_GRACE_SECONDS)
@@ -247,6 +264,19 @@ class SmtpSender:
                 await recorder.drain()
             finally:
                 self._recorder = None
+
+    async def _run_chores(self) -> None:
+        """The chores, if they are due: their trouble is logged, never stops delivery."""
+        loop = asyncio.get_running_loop()
+        if self._chores is None or self._stopping.is_set() or loop.time() < self._chores_due:
+            return
+        self._chores_due = loop.time() + CHORES_SECONDS
+        try:
+            await in_thread(self._chores)
+        except DatabaseError as error:
+            log.warning("mail sender %s: %s", self.name, error)
+        except Exception:
+            log.exception("mail sender %s: its chores failed", self.name)
 
     async def _claim(self) -> list[ClaimedEmail]:
         now = self._clock()

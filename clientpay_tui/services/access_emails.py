@@ -27,8 +27,20 @@ from clientpay_tui.services import tokens
 
 LIMITED_KINDS = (EmailKind.WELCOME, EmailKind.RESET)
 """Kinds counted against the per-payer limit."""
-CONFIRM_KINDS = (EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)
+CONFIRM_KINDS = (
+    EmailKind.WELCOME,
+    EmailKind.RESET,
+    EmailKind.ACCESS_ADDED,
+    EmailKind.INVITE_REMINDER,
+)
 """Kinds after which another send within the confirm window asks again."""
+CANCELLED_WITH_LOGIN = (
+    EmailKind.WELCOME,
+    EmailKind.RESET,
+    EmailKind.ACCESS_ADDED,
+    EmailKind.INVITE_REMINDER,
+)
+"""Access emails about a login as it is: cancelled unsent when the login goes or moves."""
 SELF_SERVICE = "portal"
 """``requested_by`` of the emails payers ask for themselves in the portal (the portal's audit
 actor, ``clientpay_tui.portal.common.PORTAL_ACTOR``; no staff member may be called that)."""
@@ -209,7 +221,7 @@ def cancel_unsent(session: Session, payer_id: int, reason: str) -> int:
         update(OutboxEmail)
         .where(
             OutboxEmail.payer_id == payer_id,
-            OutboxEmail.kind.in_((EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)),
+            OutboxEmail.kind.in_(CANCELLED_WITH_LOGIN),
             OutboxEmail.status.in_((EmailStatus.QUEUED, EmailStatus.SENDING)),
         )
         .values(status=EmailStatus.FAILED, last_error=reason, body_text=None, body_html=None)

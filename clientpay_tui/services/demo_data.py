@@ -59,11 +59,25 @@ class DemoReport:
 
 def demo_admin(ctx: ServiceContext) -> Actor:
     """The demo's admin, as a signed-in actor (the demo skips the sign-in screen)."""
+    return demo_actor(ctx, DEMO_ADMIN)
+
+
+def demo_actor(ctx: ServiceContext, username: str) -> Actor:
+    """One of the demo's staff accounts (:data:`DEMO_STAFF`) as a signed-in actor."""
     with ctx.db.read() as session:
-        staff = session.scalars(select(Staff).where(Staff.username == DEMO_ADMIN)).first()
+        staff = session.scalars(select(Staff).where(Staff.username == username)).first()
         if staff is None:
-            raise NotFound("This database holds no demo data: run `clientpay-tui demo --fresh`.")
+            raise NotFound(
+                f"This database holds no demo account {username!r}: "
+                "run `clientpay-tui demo --fresh`."
+            )
         return Actor(username=staff.username, role=staff.role, staff_id=staff.id)
+
+
+def sign_in_hint() -> str:
+    """What the demo's sign-in screen says after Sign out: who to sign in as."""
+    accounts = ", ".join(f"{name} ({role.value})" for name, role in DEMO_STAFF)
+    return f"Demo accounts: {accounts}; password {DEMO_PASSWORD}."
 
 
 def has_demo_data(ctx: ServiceContext) -> bool:

@@ -19,6 +19,7 @@ from clientpay_tui.services.payments.gateway import PaymentGateway, gateway_for
 from clientpay_tui.services.payments.paying import PaymentService
 from clientpay_tui.services.payments.wallets import WalletService
 from clientpay_tui.services.preview import PreviewService
+from clientpay_tui.services.reminders import ReminderService
 from clientpay_tui.services.staff import StaffService
 from clientpay_tui.services.staff_keys import StaffKeyService
 
@@ -52,6 +53,7 @@ class Services:
         self.audit = AuditService(self.ctx)
         self.imports = ImportService(self.ctx)
         self.outbox = OutboxService(self.ctx)
+        self.reminders = ReminderService(self.ctx)
         self.wallets = WalletService(self.ctx, self.gateway)
         self.payments = PaymentService(self.ctx, self.gateway)
 

@@ -23,9 +23,18 @@ from clientpay_tui.services import audit
 from clientpay_tui.services.access_emails import check_budget, issue_link, recompose
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 
-LINK_KINDS = {EmailKind.WELCOME: TokenPurpose.WELCOME, EmailKind.RESET: TokenPurpose.RESET}
+LINK_KINDS = {
+    EmailKind.WELCOME: TokenPurpose.WELCOME,
+    EmailKind.INVITE_REMINDER: TokenPurpose.WELCOME,
+    EmailKind.RESET: TokenPurpose.RESET,
+}
 """Emails that carry a single-use link, and its purpose."""
-LOGIN_KINDS = (EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)
+LOGIN_KINDS = (
+    EmailKind.WELCOME,
+    EmailKind.INVITE_REMINDER,
+    EmailKind.RESET,
+    EmailKind.ACCESS_ADDED,
+)
 """Emails about a login as it is: they may go again only while it is still the payer's, at
 the same address. (A password-changed notice tells of the past and may always go.)"""
 
@@ -159,9 +168,9 @@ def _payer_and_login(session: Session, email: OutboxEmail) -> tuple[Payer, Porta
 
 
 def _check_link_state(email: OutboxEmail, login: PortalLogin) -> None:
-    if email.kind == EmailKind.WELCOME and login.status != LoginStatus.INVITED:
+    if LINK_KINDS.get(email.kind) == TokenPurpose.WELCOME and login.status != LoginStatus.INVITED:
         raise AccessStateError(
-            f"{email.to_address} has set a password since this welcome email failed; "
+            f"{email.to_address} has set a password since this email failed; "
             "send a password reset from the payer instead."
         )
     if email.kind == EmailKind.RESET and login.status == LoginStatus.INVITED:

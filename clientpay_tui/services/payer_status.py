@@ -34,7 +34,12 @@ from clientpay_tui.db.models import (
     TokenPurpose,
 )
 
-ACCESS_EMAILS = (EmailKind.WELCOME, EmailKind.RESET, EmailKind.ACCESS_ADDED)
+ACCESS_EMAILS = (
+    EmailKind.WELCOME,
+    EmailKind.RESET,
+    EmailKind.ACCESS_ADDED,
+    EmailKind.INVITE_REMINDER,
+)
 """The emails whose latest one decides *Email failed*."""
 GATHER_MIN = 1000
 """A status held by fewer payers than this is always gathered through its index."""

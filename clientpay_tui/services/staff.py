@@ -181,6 +181,11 @@ class StaffService:
                 f"{summary}; the SSH session ended" if ended else summary,
             )
 
+    def signed_out(self, actor: Actor) -> None:
+        """Record that ``actor`` signed out (the palette's Sign out)."""
+        with self.ctx.db.write() as session:
+            audit.record(session, self.ctx.clock(), actor, "staff.sign_out", "Signed out")
+
     @staticmethod
     def _get(session: Session, username: str) -> Staff:
         staff = session.scalars(

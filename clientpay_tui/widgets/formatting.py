@@ -20,6 +20,7 @@ EMAIL_KINDS = {
     "password_changed": "Password changed",
     "login_moved": "Login moved notice",
     "receipt": "Payment receipt",
+    "invite_reminder": "Invitation reminder",
 }
 
 

@@ -11,6 +11,8 @@ before the key reaches the field.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import events
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
@@ -27,11 +29,56 @@ async def run_own_binding(widget: Widget, event: events.Key) -> bool:
 
 
 class TypedInput(Input):
-    """An :class:`~textual.widgets.Input` that keeps typed-ahead keys in order."""
+    """An :class:`~textual.widgets.Input` that keeps typed-ahead keys in order, and says so
+    when text does not fit.
+
+    Textual's ``Input`` refuses a paste that would go past ``max_length`` with only a bell
+    (nothing at all arrives), and keeps the first line of a pasted block silently. Here what
+    fits is kept and a toast names the limit and what was left out.
+
+    Args:
+        label: how the toasts name the field (default: from its id, ``date-from`` → "Date
+            from").
+    """
+
+    def __init__(self, *args: Any, label: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label = label
 
     async def _on_key(self, event: events.Key) -> None:
         if not await run_own_binding(self, event):
             await super()._on_key(event)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        lines = event.text.splitlines()
+        if len(lines) > 1:
+            self._tell(
+                f"{self._field_name()} is one line: only the first line of the pasted text was "
+                f"kept ({len(lines) - 1} more left out)."
+            )
+        # Input._on_paste runs next (Textual calls each class's handler): it inserts.
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        limit = self.max_length
+        if limit:
+            start, end = sorted((max(0, start), min(len(self.value), end)))
+            room = max(0, limit - (len(self.value) - (end - start)))
+            if len(text) > room:
+                left_out = len(text) - room
+                text = text[:room]
+                self._tell(
+                    f"{self._field_name()} holds at most {limit:,} characters: "
+                    f"{left_out:,} character{'s' if left_out != 1 else ''} left out."
+                )
+        super().replace(text, start, end)
+
+    def _field_name(self) -> str:
+        if self.label:
+            return self.label
+        return (self.id or "This field").replace("-", " ").capitalize()
+
+    def _tell(self, message: str) -> None:
+        self.notify(message, severity="warning", markup=False)
 
 
 class TypedTextArea(TextArea):
