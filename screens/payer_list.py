@@ -16,6 +16,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Label
 
 from clientpay_tui.early_settings import data_dir
+from clientpay_tui.messages import DataChanged
 from clientpay_tui.screens.base import ClientPayScreen
 from clientpay_tui.screens.mail import MailScreen
 from clientpay_tui.screens.payer_form import NewPayerScreen
@@ -99,7 +100,11 @@ class PayerListScreen(ClientPayScreen[None]):
         super().__init__(session)
         self.searched = ""
         self.table = PayerTable(
-            PAYER_COLUMNS, id="payers", empty_text="No payer matches.", page_size=50
+            PAYER_COLUMNS,
+            id="payers",
+            empty_text="No payer matches.",
+            page_size=50,
+            row_key=lambda row: row.id,
         )
 
     def compose(self) -> ComposeResult:
@@ -200,3 +205,9 @@ class PayerListScreen(ClientPayScreen[None]):
     def on_screen_resume(self) -> None:
         # A payer may have changed on a screen above: show its new status.
         self.refresh_rows()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        # Another session, the portal or the mailer changed what the rows show. Hidden
+        # under another screen, the list reloads when it is shown again (above).
+        if self.is_current and message.changes.touches_kind("payer", "login", "outbox"):
+            self.refresh_rows()

@@ -27,6 +27,7 @@ from typing import Any
 
 from clientpay_tui.db.change_triggers import CHANGE_LOG, CHANNEL
 from clientpay_tui.db.engine import Database
+from clientpay_tui.errors import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ class Changes:
     @property
     def kinds(self) -> frozenset[str]:
         return frozenset(kind for kind, ids in self.ids.items() if ids) | self.every
+
+    def touches_kind(self, *kinds: str) -> bool:
+        """Whether any row of these kinds may have changed."""
+        return self.everything or bool(self.kinds & set(kinds))
 
     def touches(self, kind: str, ref: int | None) -> bool:
         """Whether row ``ref`` of ``kind`` may have changed."""
@@ -123,7 +128,12 @@ class ChangeFeed:
     batch."""
 
     async def __aenter__(self) -> ChangeFeed:
-        await self.open()
+        try:
+            await self.open()
+        except Exception as error:
+            await self.close()
+            detail = " ".join(str(error).split()) or type(error).__name__
+            raise DatabaseError(f"live refresh is off: {detail}") from error
         return self
 
     async def __aexit__(
