@@ -384,8 +384,5 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         seen = self.detail.version
         await self.reload()
         if self.info.is_dirty() and self.detail.version != seen:
-            self.toast(
-                f"{self.detail.name} was changed elsewhere. Your edits are kept; saving will "
-                "ask whether to keep yours or reload theirs.",
-                "warning",
-            )
+            # One short line: the marker beside Save says it for as long as it holds.
+            self.toast("Changed elsewhere; your edits are kept.", "warning")

@@ -97,7 +97,7 @@ async def test_details_follow_another_session_without_touching_unsaved_edits(
         assert phone.value == "555"
         assert screen.query_one("#name", Input).value == "Ada Lovelace"  # my view, unsaved
         assert "changed elsewhere" in str(screen.query_one("#dirty-marker").render())
-        assert any("was changed elsewhere" in toast for toast in toasts(app))
+        assert "Changed elsewhere; your edits are kept." in toasts(app)
 
 
 async def test_an_action_refused_as_stale_reloads_the_screen(
@@ -116,3 +116,22 @@ async def test_an_action_refused_as_stale_reloads_the_screen(
         assert "Grace Hopper already has login access." in toasts(app)
         assert screen.query_one("#login-access", Switch).value is True
         assert app.screen is screen
+
+
+async def test_the_outbox_shows_mail_queued_by_another_session(
+    make_app, staff, add_payer, elsewhere: Services, admin: Actor
+) -> None:
+    from clientpay_tui.screens.mail import MailScreen
+
+    payer = add_payer("Alan Turing", "alan@example.com")
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, MailScreen))
+        screen = app.screen
+        await screen.outbox.wait_loaded()
+        assert screen.outbox.row_count == 0
+        elsewhere.access.grant(admin, payer)
+        await until(pilot, lambda: screen.outbox.row_count == 1, WITHIN)
+        assert "alan@example.com" in screen_text(app)
