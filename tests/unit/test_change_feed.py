@@ -147,3 +147,30 @@ def _login_id(services: Services, payer_id: int) -> int | None:
     with services.db.read() as session:
         payer = session.get(Payer, payer_id)
         return payer.login_id if payer else None
+
+
+@pytest.mark.postgres
+async def test_a_lost_listen_connection_is_replaced_and_reports_everything(
+    database_url: str, services: Services, admin: Actor
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("LISTEN connections are PostgreSQL's")
+    watcher = Database(database_url)
+    try:
+        async with change_feed(watcher) as feed:
+            # The server ends the listening session (a restart, an administrator).
+            with services.db.write() as session:
+                ended = session.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE query = 'LISTEN clientpay_changes' AND datname = current_database() "
+                        "AND pid <> pg_backend_pid()"
+                    )
+                ).all()
+            assert ended
+            # What happened while it was away is unknown: everything may have changed.
+            await changes_until(feed, lambda c: c.everything, seconds=5)
+            payer = services.payers.create(admin, PayerForm(name="Ada", email="a@example.com"))
+            await changes_until(feed, lambda c: c.touches("payer", payer.id))
+    finally:
+        watcher.dispose()
