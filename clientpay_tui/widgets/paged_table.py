@@ -211,7 +211,8 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         while self._pending_load is not None:
             source, keep_cursor = self._pending_load
             self._pending_load = None
-            cursor = self.cursor_row if keep_cursor else 0
+            start = self.cursor_row
+            cursor = start if keep_cursor else 0
             key = self._key_at(cursor) if keep_cursor else None
             # The rows are what the staff member waits for: the count (often the slower
             # query) starts once they are on screen. Run beside the page query it took the
@@ -231,6 +232,10 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
             pages = {first_page: rows}
             if key is not None:
                 cursor = await self._follow_key(source, key, cursor, pages)
+            if keep_cursor and self.cursor_row != start and self._pending_load is None:
+                # The staff member moved meanwhile: fetch again around where they are now.
+                self._pending_load = (source, True)
+                continue
             if self._pending_load is not None:
                 continue  # superseded by a newer search before it reached the screen
             end = max(page * self.page_size + len(got) for page, got in pages.items())

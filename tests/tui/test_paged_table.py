@@ -97,3 +97,64 @@ async def test_a_superseded_count_is_stopped_not_left_running(db: Database) -> N
         assert isinstance(slow.error, QueryInterrupted | DatabaseError), slow.error
         await table.wait_loaded()
         assert table.row_at(0) == "fast 0" and table.row_count == 30
+
+
+class Rows:
+    """Rows read from a list that the test changes, as another session would; ``fetch`` waits
+    for ``gate`` while it is clear (a slow query)."""
+
+    def __init__(self, rows: list[str]) -> None:
+        self.rows = rows
+        self.gate = threading.Event()
+        self.gate.set()
+        self.fetching = threading.Event()
+
+    def count(self) -> tuple[int, bool]:
+        return len(self.rows), False
+
+    def fetch(self, offset: int, limit: int) -> list[str]:
+        self.fetching.set()
+        self.gate.wait(10)
+        return self.rows[offset : offset + limit]
+
+
+class KeyedApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield PagedTable([Column("Row", lambda row: row)], page_size=10, row_key=lambda row: row)
+
+
+async def test_a_reload_keeps_the_cursor_on_its_row_across_pages() -> None:
+    source = Rows([f"row {i:02}" for i in range(30)])
+    app = KeyedApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        table.load(source)
+        await table.wait_loaded()
+        table.cursor_row = 9  # the last row of the first page
+        await pilot.pause()
+        source.rows[0:0] = ["new a", "new b"]  # two rows arrive above it
+        table.reload()
+        await table.wait_loaded()
+        assert table.highlighted == "row 09" and table.cursor_row == 11  # now on page 2
+        del source.rows[0:5]
+        table.reload()
+        await table.wait_loaded()
+        assert table.highlighted == "row 09" and table.cursor_row == 6
+
+
+async def test_a_move_during_a_reload_is_not_undone() -> None:
+    source = Rows([f"row {i:02}" for i in range(30)])
+    app = KeyedApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        table.load(source)
+        await table.wait_loaded()
+        table.focus()
+        source.gate.clear()
+        source.fetching.clear()
+        table.reload()
+        assert await wait_until(pilot, source.fetching.is_set)
+        await pilot.press("down", "down")  # while the reload's query runs
+        source.gate.set()
+        await table.wait_loaded()
+        assert table.highlighted == "row 02"
