@@ -240,7 +240,13 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
                 continue  # superseded by a newer search before it reached the screen
             end = max(page * self.page_size + len(got) for page, got in pages.items())
             complete = len(pages[max(pages)]) < self.page_size  # the last page: count known
-            data = self._show_first_page(source, pages, cursor, keep_cursor, end, not complete)
+            count, more = end, not complete
+            known = self._data
+            if not complete and keep_cursor and known is not None and known.source is source:
+                # The same rows again: the last count stands until the new one arrives, so
+                # the count line and the scrollbar do not flicker on every refresh.
+                count, more = max(known.count, end), known.more
+            data = self._show_first_page(source, pages, cursor, keep_cursor, count, more)
             if complete:
                 continue
             counted = await self._count_unless_superseded(source)

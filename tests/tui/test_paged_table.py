@@ -108,8 +108,11 @@ class Rows:
         self.gate = threading.Event()
         self.gate.set()
         self.fetching = threading.Event()
+        self.count_gate = threading.Event()
+        self.count_gate.set()
 
     def count(self) -> tuple[int, bool]:
+        self.count_gate.wait(10)
         return len(self.rows), False
 
     def fetch(self, offset: int, limit: int) -> list[str]:
@@ -158,3 +161,24 @@ async def test_a_move_during_a_reload_is_not_undone() -> None:
         source.gate.set()
         await table.wait_loaded()
         assert table.highlighted == "row 02"
+
+
+async def test_a_reload_shows_the_last_count_until_the_new_one_arrives() -> None:
+    source = Rows([f"row {i:03}" for i in range(300)])
+    app = KeyedApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        table.load(source)
+        await table.wait_loaded()
+        assert (table.row_count, table.more_rows) == (300, False)
+        source.count_gate.clear()  # a slow count, as a broad search at 100,000 payers
+        source.rows.append("row 300")
+        before = table._data
+        table.reload()
+        assert await wait_until(pilot, lambda: table._data is not before)  # rows are back
+        await pilot.pause()
+        # Not "10+" while the count runs: the last count stands.
+        assert (table.row_count, table.more_rows) == (300, False)
+        source.count_gate.set()
+        await table.wait_loaded()
+        assert table.row_count == 301
