@@ -117,3 +117,13 @@ def test_portal_quick(empty_database_url: str) -> None:
     assert report["sign_in_cpu_ms"] > 10  # production argon2, not the tests' cheap hasher
     assert report["sign_ins_per_core_second"] > 0 and report["sign_ins_per_second_all_cores"] > 0
     assert report["target_ms"] == 50.0 and isinstance(report["target_met"], bool)
+
+
+def test_live_refresh_quick(empty_database_url: str) -> None:
+    report = run_bench("live_refresh.py", "--database-url", empty_database_url)
+
+    assert report["backend"] == empty_database_url.split(":")[0].split("+")[0]
+    assert report["edits"] == 5 and report["idle_batches"] == 0
+    assert 0 <= report["idle_cpu_percent_of_one_core"] < 100
+    seen = report["seen_after_commit_ms"]
+    assert 0 < seen["median"] <= seen["max"] < 5_000
