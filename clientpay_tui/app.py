@@ -31,7 +31,7 @@ from textual.worker import Worker
 from clientpay_tui.errors import ClientPayError
 from clientpay_tui.idle_sign_out import IdleSignOutApp
 from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
-from clientpay_tui.messages import MailDelivered
+from clientpay_tui.messages import DataChanged, MailDelivered
 from clientpay_tui.screens.base import (
     ClientPayScreen,
     call,
@@ -117,6 +117,9 @@ class ClientPayApp(IdleSignOutApp):
         checking_key: ``open_services`` looks up the SSH login's key (``ssh_key_sign_in``):
             the sign-in screen waits for its answer instead of asking for a password.
         idle_clock, idle_check_seconds: see :class:`IdleSignOutApp`.
+        live_refresh: follow what other sessions, the portal and the worker change, so that
+            open screens show it within a second (off: screens reload on their own actions
+            and when shown again).
     """
 
     CSS_PATH = stylesheet("app.tcss")
@@ -146,8 +149,10 @@ class ClientPayApp(IdleSignOutApp):
         checking_key: bool = False,
         idle_clock: Callable[[], float] = time.monotonic,
         idle_check_seconds: float | None = None,
+        live_refresh: bool = True,
     ) -> None:
         super().__init__(idle_clock=idle_clock, idle_check_seconds=idle_check_seconds)
+        self.live_refresh = live_refresh
         if (services is None) == (open_services is None):
             raise TypeError("give either services or open_services")
         if services is not None:
@@ -204,6 +209,13 @@ class ClientPayApp(IdleSignOutApp):
         if self.mailer is not None:
             self._mail_worker = self.run_worker(
                 self._deliver(self.mailer), name="mailer", group="mailer"
+            )
+        if self.live_refresh:
+            self.run_worker(
+                self._follow_changes(opened.services),
+                name="change-feed",
+                group="change-feed",
+                exit_on_error=False,
             )
         if opened.key_actor is not None:
             self.signed_in_by_key = True
@@ -480,6 +492,16 @@ class ClientPayApp(IdleSignOutApp):
             toast(self, f"{what} to {result.to_address} failed: {result.error}", "error")
         for screen in self.screen_stack:
             screen.post_message(MailDelivered(result))
+
+    # -- changes made elsewhere -------------------------------------------------------------
+
+    async def _follow_changes(self, services: Services) -> None:
+        """Tell every open screen what was committed, by anyone, a batch at a time."""
+        async with services.change_feed() as feed:
+            while True:
+                changes = await feed.next()
+                for screen in self.screen_stack:
+                    screen.post_message(DataChanged(changes))
 
     # -- errors -----------------------------------------------------------------------------
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from clientpay_tui.mail.delivery import DeliveryResult
+
+if TYPE_CHECKING:
+    # Types only: the app shell imports this before SQLAlchemy loads.
+    from clientpay_tui.db.change_feed import Changes
 
 
 class MailDelivered(Message, bubble=False):
@@ -14,3 +20,13 @@ class MailDelivered(Message, bubble=False):
     def __init__(self, result: DeliveryResult) -> None:
         super().__init__()
         self.result = result
+
+
+class DataChanged(Message, bubble=False):
+    """Someone (another staff session, the portal, the mail worker, or this app) committed
+    changes to payers, logins, associations or the outbox. The app forwards it to every
+    screen; open screens reload what it touches."""
+
+    def __init__(self, changes: Changes) -> None:
+        super().__init__()
+        self.changes = changes

@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPane
 
 from clientpay_tui.db.models import EmailStatus
-from clientpay_tui.messages import MailDelivered
+from clientpay_tui.messages import DataChanged, MailDelivered
 from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.context import Actor, Permission
@@ -120,7 +120,7 @@ class MailScreen(ClientPayScreen[None]):
         super().__init__(session)
         self.filter_index = 0
         self.outbox: PagedTable[OutboxRow] = PagedTable(
-            OUTBOX_COLUMNS, id="outbox", empty_text="No emails."
+            OUTBOX_COLUMNS, id="outbox", empty_text="No emails.", row_key=lambda row: row.id
         )
         self.captured: PagedTable[CapturedMessage] = PagedTable(
             CAPTURED_COLUMNS, id="captured", empty_text="Nothing captured yet."
@@ -239,3 +239,9 @@ class MailScreen(ClientPayScreen[None]):
 
     def on_screen_resume(self, _event: Any) -> None:
         self.action_refresh()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        # Another session queued, or a sender delivered, an email: show it.
+        if self.is_current and message.changes.touches_kind("outbox"):
+            self.outbox.reload()
+            self._counts()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -12,7 +13,8 @@ from textual.lazy import Lazy
 from textual.widgets import Button, Footer, Header, Switch, TabbedContent, TabPane, Tabs
 
 from clientpay_tui.db.models import IntegrationName
-from clientpay_tui.messages import MailDelivered
+from clientpay_tui.errors import AccessStateError, NotFound
+from clientpay_tui.messages import DataChanged, MailDelivered
 from clientpay_tui.screens import access_flow
 from clientpay_tui.screens.add_associations import AddAssociationsScreen
 from clientpay_tui.screens.base import ClientPayScreen, call
@@ -199,29 +201,39 @@ class PayerDetailsScreen(ClientPayScreen[None]):
 
     # -- actions ----------------------------------------------------------------------------
 
+    async def _unless_stale(self, flow: Awaitable[None]) -> None:
+        """Run an access flow; if the service refuses it because the screen showed an old
+        state (another session granted or deleted the login first), say so and show the
+        payer as stored now."""
+        try:
+            await flow
+        except AccessStateError as stale:
+            self.toast(stale, "warning")
+            await self.reload()
+
     @work(group="access", exclusive=True, exit_on_error=False)
     async def action_toggle_login(self) -> None:
         if self.refuse("toggle_login"):
             return
         if self.detail.login is None:
-            await access_flow.grant(self)
+            await self._unless_stale(access_flow.grant(self))
         else:
-            await access_flow.delete_login(self)
+            await self._unless_stale(access_flow.delete_login(self))
 
     @work(group="access", exclusive=True, exit_on_error=False)
     async def action_delete_login(self) -> None:
         if not self.refuse("delete_login"):
-            await access_flow.delete_login(self)
+            await self._unless_stale(access_flow.delete_login(self))
 
     @work(group="access", exclusive=True, exit_on_error=False)
     async def action_reset(self) -> None:
         if not self.refuse("reset"):
-            await access_flow.send_reset(self)
+            await self._unless_stale(access_flow.send_reset(self))
 
     @work(group="access", exclusive=True, exit_on_error=False)
     async def action_unlock(self) -> None:
         if not self.refuse("unlock"):
-            await access_flow.unlock(self)
+            await self._unless_stale(access_flow.unlock(self))
 
     async def action_resend(self) -> None:
         self.action_reset()
@@ -267,10 +279,17 @@ class PayerDetailsScreen(ClientPayScreen[None]):
             )
         ):
             return
-        target = await call(
-            self.session.services.associations.remove, self.session.actor, self.detail.id, row.id
-        )
-        self.toast(f"Removed {target}.")
+        try:
+            target = await call(
+                self.session.services.associations.remove,
+                self.session.actor,
+                self.detail.id,
+                row.id,
+            )
+        except NotFound as gone:  # removed elsewhere meanwhile: show what is left
+            self.toast(gone, "warning")
+        else:
+            self.toast(f"Removed {target}.")
         self.associations_changed()
 
     def associations_changed(self, _result: object = None) -> None:
@@ -356,3 +375,17 @@ class PayerDetailsScreen(ClientPayScreen[None]):
     def on_mail_delivered(self, message: MailDelivered) -> None:
         if message.result.payer_id == self.detail.id:
             self.run_worker(self.reload(), group="mail-reload", exclusive=True)
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        login = self.detail.login
+        if message.changes.touches_payer(self.detail.id, login.login_id if login else None):
+            self._reload_changed()
+
+    @work(group="live-reload", exclusive=True, exit_on_error=False)
+    async def _reload_changed(self) -> None:
+        """Someone else changed this payer: show it; unsaved edits stay in the fields."""
+        seen = self.detail.version
+        await self.reload()
+        if self.info.is_dirty() and self.detail.version != seen:
+            # One short line: the marker beside Save says it for as long as it holds.
+            self.toast("Changed elsewhere; your edits are kept.", "warning")

@@ -113,9 +113,13 @@ class PayerInfoPane(Vertical):
         self.query_one("#form-error", Static).update(Content(printable(message or "")))
 
     def refresh_dirty(self) -> None:
-        self.query_one("#dirty-marker", Static).update(
-            "● unsaved changes" if self.is_dirty() else ""
-        )
+        if not self.is_dirty():
+            marker = ""
+        elif self.current.version != self.baseline.version:
+            marker = "● unsaved · changed elsewhere"
+        else:
+            marker = "● unsaved changes"
+        self.query_one("#dirty-marker", Static).update(marker)
 
     def on_input_changed(self) -> None:
         self.refresh_dirty()

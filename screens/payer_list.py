@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.widgets import Footer, Header, Input, Label, ProgressBar
 
 from clientpay_tui.early_settings import data_dir
+from clientpay_tui.messages import DataChanged
 from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.bulk_flow import BulkDone, BulkStep
 from clientpay_tui.screens.bulk_runner import BulkRunner
@@ -160,7 +161,11 @@ class PayerListScreen(ClientPayScreen[None]):
         self.picked: Picked[PayerQuery] = Picked()
         self.bulk = BulkRunner(self)
         self.table = PayerTable(
-            payer_columns(self._mark), id="payers", empty_text="No payer matches.", page_size=50
+            payer_columns(self._mark),
+            id="payers",
+            empty_text="No payer matches.",
+            page_size=50,
+            row_key=lambda row: row.id,
         )
 
     def compose(self) -> ComposeResult:
@@ -365,3 +370,9 @@ class PayerListScreen(ClientPayScreen[None]):
     @on(BulkDone)
     def _bulk_done(self, event: BulkDone) -> None:
         self.bulk.done(event.result)
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        # Another session, the portal or the mailer changed what the rows show. Hidden
+        # under another screen, the list reloads when it is shown again (above).
+        if self.is_current and message.changes.touches_kind("payer", "login", "outbox"):
+            self.refresh_rows()

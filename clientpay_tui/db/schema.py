@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 UPGRADE_HINT = "run `clientpay-tui db upgrade`"
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 """The newest migration in ``migrations/versions`` (a test checks it against Alembic's head:
 bump it with every new migration)."""
 VERSION_TABLE = "alembic_version"
@@ -131,11 +131,12 @@ def schema_drift(db: Database) -> list[object]:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from clientpay_tui.db.change_triggers import is_change_feed_object
     from clientpay_tui.db.models import Base
     from clientpay_tui.db.search_index import is_search_index_object
 
     def include(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
-        return not is_search_index_object(name, type_)
+        return not (is_search_index_object(name, type_) or is_change_feed_object(name, type_))
 
     with db.engine.connect() as connection:
         context = MigrationContext.configure(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clientpay_tui.config import Settings
+from clientpay_tui.db.change_feed import ChangeFeed, change_feed
 from clientpay_tui.db.engine import Database
 from clientpay_tui.db.types import utcnow
 from clientpay_tui.services.access import AccessService
@@ -56,6 +57,11 @@ class Services:
         self.reminders = ReminderService(self.ctx)
         self.wallets = WalletService(self.ctx, self.gateway)
         self.payments = PaymentService(self.ctx, self.gateway)
+
+    def change_feed(self) -> ChangeFeed:
+        """What other sessions, the portal and the worker commit, as it happens (open it
+        with ``async with``)."""
+        return change_feed(self.ctx.db)
 
     @property
     def db(self) -> Database:

@@ -13,7 +13,7 @@ values from the database are shown literally: no markup, no terminal escape code
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.segment import Segment
@@ -124,6 +124,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         empty_text: str = "Nothing to show.",
         page_size: int = 100,
         cache_pages: int = 20,
+        row_key: Callable[[RowT], Hashable] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -133,7 +134,11 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         self.empty_text = empty_text
         self.page_size = page_size
         self.cache_pages = cache_pages
+        self.row_key = row_key
+        """Identifies a row across reloads: the cursor follows its row when rows above it
+        come or go (another session added a payer)."""
         self._data: PageCache[RowT] | None = None
+        self._latest: RowSource[RowT] | None = None
         self._pending_load: tuple[RowSource[RowT], bool] | None = None
         self._load_queued = asyncio.Event()
         self._loader: Worker[None] | None = None
@@ -172,9 +177,12 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         self._queue_load(source, keep_cursor=keep_cursor)
 
     def reload(self) -> None:
-        """Fetch the current source again (after an edit), keeping the cursor where it is."""
-        if self._data is not None:
-            self._queue_load(self._data.source, keep_cursor=True)
+        """Fetch the current source again (after an edit, or a change elsewhere), keeping
+        the cursor on its row. A load already queued (someone is typing) fetches anew
+        anyway: it is left as it is, so the newest search is never replaced by an older one.
+        """
+        if self._pending_load is None and self._latest is not None:
+            self._queue_load(self._latest, keep_cursor=True)
 
     async def wait_loaded(self) -> None:
         """Wait until the pending load has reached the screen (tests and benchmarks)."""
@@ -184,6 +192,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
     # -- loading ----------------------------------------------------------------------------
 
     def _queue_load(self, source: RowSource[RowT], *, keep_cursor: bool) -> None:
+        self._latest = source
         self._pending_load = (source, keep_cursor)
         self._load_queued.set()
         if not self._loading:
@@ -202,7 +211,9 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         while self._pending_load is not None:
             source, keep_cursor = self._pending_load
             self._pending_load = None
-            cursor = self.cursor_row if keep_cursor else 0
+            start = self.cursor_row
+            cursor = start if keep_cursor else 0
+            key = self._key_at(cursor) if keep_cursor else None
             # The rows are what the staff member waits for: the count (often the slower
             # query) starts once they are on screen. Run beside the page query it took the
             # GIL from it (SQLAlchemy is Python): 6 ms per page instead of 2 at 100,000 payers.
@@ -218,13 +229,24 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
                 rows = await asyncio.to_thread(
                     source.fetch, first_page * self.page_size, self.page_size
                 )
+            pages = {first_page: rows}
+            if key is not None:
+                cursor = await self._follow_key(source, key, cursor, pages)
+            if keep_cursor and self.cursor_row != start and self._pending_load is None:
+                # The staff member moved meanwhile: fetch again around where they are now.
+                self._pending_load = (source, True)
+                continue
             if self._pending_load is not None:
                 continue  # superseded by a newer search before it reached the screen
-            end = first_page * self.page_size + len(rows)
-            complete = len(rows) < self.page_size  # the last page: the count is known
-            data = self._show_first_page(
-                source, first_page, rows, cursor, keep_cursor, end, not complete
-            )
+            end = max(page * self.page_size + len(got) for page, got in pages.items())
+            complete = len(pages[max(pages)]) < self.page_size  # the last page: count known
+            count, more = end, not complete
+            known = self._data
+            if not complete and keep_cursor and known is not None and known.source is source:
+                # The same rows again: the last count stands until the new one arrives, so
+                # the count line and the scrollbar do not flicker on every refresh.
+                count, more = max(known.count, end), known.more
+            data = self._show_first_page(source, pages, cursor, keep_cursor, count, more)
             if complete:
                 continue
             counted = await self._count_unless_superseded(source)
@@ -262,24 +284,62 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         stop()
         return None
 
+    def _key_at(self, index: int) -> Hashable | None:
+        row = self.row_at(index)
+        return None if row is None or self.row_key is None else self.row_key(row)
+
+    async def _follow_key(
+        self,
+        source: RowSource[RowT],
+        key: Hashable,
+        cursor: int,
+        pages: dict[int, Sequence[RowT]],
+    ) -> int:
+        """Where the row with ``key`` is now: on the cursor's page or a neighbouring one
+        (fetched into ``pages``); else the cursor stays where it was."""
+        assert self.row_key is not None
+        page = cursor // self.page_size
+        neighbours = [n for n in (page - 1, page + 1) if n >= 0]
+        for candidate in (page, *neighbours):
+            if candidate not in pages:
+                if candidate > page and len(pages[page]) < self.page_size:
+                    continue  # the cursor's page is the last one
+                fetched = await asyncio.to_thread(
+                    source.fetch, candidate * self.page_size, self.page_size
+                )
+                if self._pending_load is not None:
+                    return cursor  # superseded: the newer load decides
+                if not fetched:
+                    continue
+                pages[candidate] = fetched
+            for offset, row in enumerate(pages[candidate]):
+                if self.row_key(row) == key:
+                    return candidate * self.page_size + offset
+        return cursor
+
     def _show_first_page(
         self,
         source: RowSource[RowT],
-        first_page: int,
-        rows: Sequence[RowT],
+        pages: dict[int, Sequence[RowT]],
         cursor: int,
         keep_cursor: bool,
         count: int,
         more: bool,
     ) -> PageCache[RowT]:
         data = PageCache(source, self.page_size, self.cache_pages, count, more)
-        if rows:
-            data.store(first_page, rows)
+        for page, rows in sorted(pages.items()):
+            if rows:
+                data.store(page, rows)
+        moved = cursor - self.cursor_row
         self._data = data
         self._fetching.clear()
         self._update_virtual_size()
         if not keep_cursor:
             self.scroll_to(y=0, animate=False, force=True, immediate=True)
+        elif moved:
+            # The row moved (rows came or went above it): keep it on the same screen line.
+            y = max(int(self.scroll_offset.y) + moved, 0)
+            self.scroll_to(y=y, animate=False, force=True, immediate=True)
         self.cursor_row = min(cursor, max(count - 1, 0))
         self.refresh()
         self.post_message(self.Loaded(self, count, more))

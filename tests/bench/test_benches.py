@@ -151,3 +151,13 @@ def test_bulk_grant_quick() -> None:
     assert report["mail_sender"] is True and report["all_delivered_seconds"] >= 0
     assert 0 < report["run_seconds"] < 180 and report["ticks"] > 0
     assert isinstance(report["stall_target_met"], bool)
+
+
+def test_live_refresh_quick(empty_database_url: str) -> None:
+    report = run_bench("live_refresh.py", "--database-url", empty_database_url)
+
+    assert report["backend"] == empty_database_url.split(":")[0].split("+")[0]
+    assert report["edits"] == 5 and report["idle_batches"] == 0
+    assert 0 <= report["idle_cpu_percent_of_one_core"] < 100
+    seen = report["seen_after_commit_ms"]
+    assert 0 < seen["median"] <= seen["max"] < 5_000

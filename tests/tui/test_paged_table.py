@@ -97,3 +97,88 @@ async def test_a_superseded_count_is_stopped_not_left_running(db: Database) -> N
         assert isinstance(slow.error, QueryInterrupted | DatabaseError), slow.error
         await table.wait_loaded()
         assert table.row_at(0) == "fast 0" and table.row_count == 30
+
+
+class Rows:
+    """Rows read from a list that the test changes, as another session would; ``fetch`` waits
+    for ``gate`` while it is clear (a slow query)."""
+
+    def __init__(self, rows: list[str]) -> None:
+        self.rows = rows
+        self.gate = threading.Event()
+        self.gate.set()
+        self.fetching = threading.Event()
+        self.count_gate = threading.Event()
+        self.count_gate.set()
+
+    def count(self) -> tuple[int, bool]:
+        self.count_gate.wait(10)
+        return len(self.rows), False
+
+    def fetch(self, offset: int, limit: int) -> list[str]:
+        self.fetching.set()
+        self.gate.wait(10)
+        return self.rows[offset : offset + limit]
+
+
+class KeyedApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield PagedTable([Column("Row", lambda row: row)], page_size=10, row_key=lambda row: row)
+
+
+async def test_a_reload_keeps_the_cursor_on_its_row_across_pages() -> None:
+    source = Rows([f"row {i:02}" for i in range(30)])
+    app = KeyedApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        table.load(source)
+        await table.wait_loaded()
+        table.cursor_row = 9  # the last row of the first page
+        await pilot.pause()
+        source.rows[0:0] = ["new a", "new b"]  # two rows arrive above it
+        table.reload()
+        await table.wait_loaded()
+        assert table.highlighted == "row 09" and table.cursor_row == 11  # now on page 2
+        del source.rows[0:5]
+        table.reload()
+        await table.wait_loaded()
+        assert table.highlighted == "row 09" and table.cursor_row == 6
+
+
+async def test_a_move_during_a_reload_is_not_undone() -> None:
+    source = Rows([f"row {i:02}" for i in range(30)])
+    app = KeyedApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        table.load(source)
+        await table.wait_loaded()
+        table.focus()
+        source.gate.clear()
+        source.fetching.clear()
+        table.reload()
+        assert await wait_until(pilot, source.fetching.is_set)
+        await pilot.press("down", "down")  # while the reload's query runs
+        source.gate.set()
+        await table.wait_loaded()
+        assert table.highlighted == "row 02"
+
+
+async def test_a_reload_shows_the_last_count_until_the_new_one_arrives() -> None:
+    source = Rows([f"row {i:03}" for i in range(300)])
+    app = KeyedApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        table.load(source)
+        await table.wait_loaded()
+        assert (table.row_count, table.more_rows) == (300, False)
+        source.count_gate.clear()  # a slow count, as a broad search at 100,000 payers
+        source.rows.append("row 300")
+        before = table._data
+        table.reload()
+        assert await wait_until(pilot, lambda: table._data is not before)  # rows are back
+        await pilot.pause()
+        # Not "10+" while the count runs: the last count stands.
+        assert (table.row_count, table.more_rows) == (300, False)
+        source.count_gate.set()
+        await table.wait_loaded()
+        assert table.row_count == 301

@@ -6,6 +6,7 @@ from typing import Any
 
 from alembic import context
 
+from clientpay_tui.db.change_triggers import is_change_feed_object
 from clientpay_tui.db.models import Base
 from clientpay_tui.db.search_index import is_search_index_object
 
@@ -13,8 +14,9 @@ from clientpay_tui.db.search_index import is_search_index_object
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Keep the search indexes (FTS5 tables, pg_trgm indexes) out of autogenerate."""
-    return not is_search_index_object(name, type_)
+    """Keep the search indexes (FTS5 tables, pg_trgm indexes) and the change log out of
+    autogenerate."""
+    return not (is_search_index_object(name, type_) or is_change_feed_object(name, type_))
 
 
 def run_migrations() -> None:
