@@ -100,7 +100,10 @@ def test_the_payer_search_triggers_survive_the_upgrade(empty_db: Database) -> No
     with empty_db.engine.connect() as connection:
         triggers = set(
             connection.execute(
-                text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'payer'")
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                    "AND tbl_name = 'payer' AND name LIKE 'payer_fts_%'"
+                )
             ).scalars()
         )
     assert triggers == {"payer_fts_ai", "payer_fts_ad", "payer_fts_au"}
