@@ -140,6 +140,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         self._loading = False
         self._fetching: set[int] = set()
         self._widths: list[int] = []
+        self._widths_for: tuple[int, list[Column[RowT]]] | None = None
 
     # -- public API -------------------------------------------------------------------------
 
@@ -327,13 +328,15 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, rows + 1)
 
     def on_resize(self, _event: events.Resize) -> None:
-        self._widths = []
+        self._widths_for = None
         self._update_virtual_size()
         self._scroll_cursor_visible()
 
     def _column_widths(self, width: int) -> list[int]:
-        if not self._widths or sum(self._widths) + len(self._widths) - 1 != width:
+        laid_out = self._widths_for
+        if laid_out is None or laid_out[0] != width or laid_out[1] is not self.columns:
             self._widths = column_widths(self.columns, width)
+            self._widths_for = (width, self.columns)
         return self._widths
 
     # -- rendering --------------------------------------------------------------------------
@@ -442,6 +445,8 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
     def _header_clicked(self, x: int) -> None:
         left = 0
         for index, width in enumerate(self._column_widths(self.scrollable_content_region.width)):
+            if not width:
+                continue  # gave way: not on screen
             if x < left + width + 1:  # a column and the space after it
                 self.post_message(self.HeaderClicked(self, index))
                 return
