@@ -211,6 +211,8 @@ class Firm:
 
         from sqlalchemy import select
 
+        from clientpay_tui.services.validation import search_key
+
         with self.db.write() as session:
             client_row = session.scalars(
                 select(Client).where(Client.number_key == client.casefold())
@@ -220,7 +222,7 @@ class Firm:
                     number=client,
                     number_key=client.casefold(),
                     name=client_name,
-                    name_key=client_name.casefold(),
+                    name_key=search_key(client_name),
                 )
                 session.add(client_row)
                 session.flush()
@@ -237,7 +239,7 @@ class Firm:
                         number=matter,
                         number_key=matter.casefold(),
                         description=description,
-                        description_key=description.casefold(),
+                        description_key=search_key(description),
                     )
                     session.add(matter_row)
                     session.flush()

@@ -186,7 +186,7 @@ class PayerService:
         found = count_matches(session.connection(), keys, key, threshold)
         use_index = found is None or found < threshold
         by_text = contains(dialect, Payer.id, keys, key, use_index=use_index)
-        by_client = _by_client_number(session, key)
+        by_client = _by_client_number(session, validation.number_key(text))
         if by_client is None:
             return by_text
         if isinstance(by_client, CompoundSelect):
