@@ -154,6 +154,7 @@ def contains(
     needle: str,
     *,
     use_index: bool = True,
+    limit: int | None = None,
 ) -> ColumnElement[bool]:
     """One of ``key_columns`` contains ``needle`` (already casefolded), using the search index.
 
@@ -164,12 +165,16 @@ def contains(
         needle: the casefolded text to find; ``%``, ``_`` and quotes match literally.
         use_index: ``False`` writes a plain ``LIKE`` on SQLite too, for a query that walks
             another index in order and stops after a page (many matches).
+        limit: on SQLite, take at most this many matches from the index: for a count capped
+            below it, which is then still exact up to its cap. SQLite lists every match of
+            ``IN (…)`` before it tests the first row (a million for ``inv``: 0.7 s).
     """
     if dialect_name == "sqlite" and use_index and len(needle) >= MIN_TRIGRAM:
         fts, match = _fts_match(key_columns, needle)
         param = f"match_{fts}"
+        capped = f" LIMIT {int(limit)}" if limit is not None else ""
         matches = (
-            text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :{param}")
+            text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :{param}{capped}")
             # unique: a search and a column filter on one table each bind their own phrase.
             .bindparams(bindparam(param, match, unique=True))
             .columns(column("rowid", Integer))

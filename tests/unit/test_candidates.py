@@ -190,6 +190,9 @@ def test_an_invoice_number_is_found_by_any_part_and_names_without_accents(servic
     firm.invoice("INV-12", client="C-8", client_name="Tom Ltd", description="Réclamation")
     assert _numbers(services, admin, text="880412") == ["INV-880412"]
     assert _numbers(services, admin, text="8804") == ["INV-880412"]
+    assert _numbers(services, admin, text="inv-8804") == ["INV-880412"]  # digits, then all
+    assert _numbers(services, admin, text="nv-12") == ["INV-12"]
+    assert _numbers(services, admin, text="x-880412") == []
     assert _numbers(services, admin, text="elodie") == ["INV-880412"]
     assert _numbers(services, admin, text="ÉLODIE") == ["INV-880412"]
     assert _numbers(services, admin, client="elo") == ["INV-880412"]
