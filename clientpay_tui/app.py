@@ -15,16 +15,18 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.screen import Screen
 from textual.worker import Worker
 
+from clientpay_tui import terminal_fit
 from clientpay_tui.errors import ClientPayError
 from clientpay_tui.idle_sign_out import IdleSignOutApp
 from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
@@ -151,6 +153,10 @@ class ClientPayApp(IdleSignOutApp):
         self.register_theme(DARK)
         self.register_theme(LIGHT)
         self.theme = DARK.name
+        self.set_class(terminal_fit.low_colour(self.console), terminal_fit.LOW_COLOUR_CLASS)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        return terminal_fit.system_commands(self, super().get_system_commands(screen))
 
     # -- start and stop ---------------------------------------------------------------------
 
@@ -166,6 +172,9 @@ class ClientPayApp(IdleSignOutApp):
             self._show_sign_in()
             # After the first frame: the imports would otherwise delay it.
             self.call_after_refresh(self._open_behind_sign_in)
+        advice = terminal_fit.locale_advice()
+        if advice:
+            self.notify(advice, severity="warning", markup=False, timeout=15)
 
     def _start(self, opened: Opened) -> None:
         self.services, self.mailer = opened.services, opened.mailer
