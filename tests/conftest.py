@@ -59,6 +59,10 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_CTYPE", raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
+    # A 256-colour terminal, whatever the shell running pytest has: with TERM=xterm (16
+    # colours) the app restyles placeholders and focus, and the snapshots would differ.
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("COLORTERM", raising=False)
 
 
 class FrozenClock:
