@@ -28,6 +28,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker
 
+from clientpay_tui import terminal_fit
 from clientpay_tui.errors import ClientPayError
 from clientpay_tui.idle_sign_out import IdleSignOutApp
 from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
@@ -181,6 +182,7 @@ class ClientPayApp(IdleSignOutApp):
         self.register_theme(DARK)
         self.register_theme(LIGHT)
         self.theme = DARK.name
+        self.set_class(terminal_fit.low_colour(self.console), terminal_fit.LOW_COLOUR_CLASS)
 
     # -- start and stop ---------------------------------------------------------------------
 
@@ -196,6 +198,9 @@ class ClientPayApp(IdleSignOutApp):
             self._show_sign_in()
             # After the first frame: the imports would otherwise delay it.
             self.call_after_refresh(self._open_behind_sign_in)
+        advice = terminal_fit.locale_advice()
+        if advice:
+            self.notify(advice, severity="warning", markup=False, timeout=15)
 
     def _start(self, opened: Opened) -> None:
         self.services, self.mailer = opened.services, opened.mailer
@@ -384,7 +389,8 @@ class ClientPayApp(IdleSignOutApp):
             self.exit_after_mail()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own, with its Screenshot saving into the user data directory.
+        yield from terminal_fit.system_commands(self, super().get_system_commands(screen))
         if self.session is not None:
             yield SystemCommand(
                 "Sign out",

@@ -20,7 +20,7 @@ from clientpay_tui.services.candidates import (
 )
 from clientpay_tui.services.context import Actor
 from clientpay_tui.services.facade import Services
-from clientpay_tui.widgets.formatting import money
+from clientpay_tui.widgets.formatting import day, money
 from clientpay_tui.widgets.paged_table import Column
 
 SOURCES: list[InvoiceSource | None] = [None, *InvoiceSource]
@@ -93,7 +93,7 @@ def describe(row: CandidateRow) -> str:
     covered = " · already visible to this payer" if row.covered else ""
     return (
         f"{row.client_number} {row.client_name}{matter} · {row.invoice_number} "
-        f"{row.invoice_date:%Y-%m-%d} · {money(row.balance_cents)} of "
+        f"{day(row.invoice_date)} · {money(row.balance_cents)} of "
         f"{money(row.amount_cents)} open · {row.source.value}{covered}"
     )
 
@@ -111,26 +111,32 @@ def candidate_columns(
             return text
         return f"{'▼' if sort.descending else '▲'}{text}"
 
-    # 80 columns hold every field only with the long ones cut short: the line under the
-    # table shows the highlighted invoice in full.
+    # The names are what people pick by, so they get the room: at 80 columns the source and
+    # then the amount give way (the line under the table shows the highlighted invoice in
+    # full), and on a wide terminal the extra width goes to the client and the description.
     return [
         Column("", mark, width=1),
-        Column(label(SortColumn.CLIENT, "Client"), _client, ratio=2),
-        Column(label(SortColumn.MATTER, "Matter"), lambda r: r.matter_number or "", ratio=2),
+        Column(label(SortColumn.CLIENT, "Client"), _client, ratio=3, min_width=16),
+        Column(
+            label(SortColumn.MATTER, "Matter"),
+            lambda r: r.matter_number or "",
+            ratio=1,
+            min_width=9,
+        ),
         Column(
             label(SortColumn.DESCRIPTION, "Description"),
             lambda r: r.matter_description or "",
-            ratio=2,
+            ratio=3,
+            min_width=12,
         ),
-        # Last of the flexible columns: it gets the leftovers, and invoice numbers are
-        # what is being picked.
-        Column(label(SortColumn.INVOICE, "Invoice"), lambda r: r.invoice_number, ratio=4),
-        Column(label(SortColumn.DATE, "Date"), lambda r: _iso(r.invoice_date), width=10),
+        Column(label(SortColumn.INVOICE, "Invoice"), lambda r: r.invoice_number, width=12),
+        Column(label(SortColumn.DATE, "Date"), lambda r: day(r.invoice_date), width=10),
         Column(
             label(SortColumn.AMOUNT, "Amount"),
             lambda r: money(r.amount_cents),
             width=9,
             justify="right",
+            give_way=2,
         ),
         Column(
             label(SortColumn.BALANCE, "Balance"),
@@ -138,12 +144,8 @@ def candidate_columns(
             width=9,
             justify="right",
         ),
-        Column(label(SortColumn.SOURCE, "Source"), lambda r: r.source.value, width=8),
+        Column(label(SortColumn.SOURCE, "Source"), lambda r: r.source.value, width=8, give_way=1),
     ]
-
-
-def _iso(value: date) -> str:
-    return f"{value:%Y-%m-%d}"
 
 
 def _client(row: CandidateRow) -> str:

@@ -28,7 +28,7 @@ from clientpay_tui.screens.payer_tabs import (
     show_tabs,
 )
 from clientpay_tui.screens.session import StaffSession
-from clientpay_tui.services.associations import AssociationRow, Level
+from clientpay_tui.services.associations import AssociationRow, CreateResult, Level
 from clientpay_tui.services.context import Permission
 from clientpay_tui.services.payers import AccessStatus, PayerDetail
 from clientpay_tui.styles import stylesheet
@@ -292,9 +292,20 @@ class PayerDetailsScreen(ClientPayScreen[None]):
             self.toast(f"Removed {target}.")
         self.associations_changed()
 
-    def associations_changed(self, _result: object = None) -> None:
-        """Associations were added or removed: refresh the tabs that show them."""
+    def associations_changed(self, result: object = None) -> None:
+        """Associations were added or removed: refresh the tabs that show them. After Create
+        Association the Associations tab comes to the front, its new rows (newest first) at
+        the top, as the original product's help promises."""
+        if isinstance(result, CreateResult) and self._has_associations_tab():
+            self.query_one(TabbedContent).active = "associations-tab"
+            table = self.panes["associations"].table
+            table.cursor_row = 0
+            # After the add screen has gone and the (lazily mounted) pane is in place.
+            self.call_after_refresh(self.set_focus, table)
         self._load_tabs()
+
+    def _has_associations_tab(self) -> bool:
+        return self.connect and self.is_mounted and "associations" in self.panes
 
     def action_show_tab(self, index: int) -> None:
         """Show the tab at ``index`` (0-based) and put the focus on the tab bar, so that the

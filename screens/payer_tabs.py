@@ -25,7 +25,7 @@ from clientpay_tui.screens.payment_tabs import (
     wallets_summary,
 )
 from clientpay_tui.screens.session import StaffSession
-from clientpay_tui.services.associations import AssociationRow
+from clientpay_tui.services.associations import AssociationRow, Level
 from clientpay_tui.services.audit import AuditEntry
 from clientpay_tui.services.payments.wallets import WalletRow
 from clientpay_tui.services.preview import PortalView, VisibleInvoice
@@ -177,13 +177,41 @@ PREVIEW_COLUMNS: list[Column[VisibleInvoice]] = [
     Column("Balance", lambda i: money(i.balance_cents), width=11, justify="right"),
     Column("Payable", _payable, width=7),
 ]
+
+
+def _association_client(row: AssociationRow) -> str:
+    return f"{row.client_number} {row.client_name}"
+
+
+def _association_matter(row: AssociationRow) -> str:
+    if row.matter_number is None:
+        return ""
+    return f"{row.matter_number} {row.matter_description or ''}".rstrip()
+
+
 ASSOCIATION_COLUMNS: list[Column[AssociationRow]] = [
+    # Every level names its client and (for a matter or an invoice in one) its matter; the
+    # invoice column is blank for the wider levels.
     Column("Level", lambda a: a.level.value, width=7),
-    Column("What", lambda a: a.target, ratio=3),
+    Column("Client", _association_client, ratio=3, min_width=16),
+    Column("Matter", _association_matter, ratio=3, min_width=14),
+    Column("Invoice", lambda a: a.invoice_number or "", width=12, give_way=2),
     Column("Invoices", lambda a: f"{a.invoice_count:,}", width=8, justify="right"),
-    Column("Open balance", lambda a: money(a.open_balance_cents), width=12, justify="right"),
-    Column("Added by", lambda a: a.created_by, ratio=1),
+    Column("Open", lambda a: money(a.open_balance_cents), width=11, justify="right"),
+    Column("Added by", lambda a: a.created_by, ratio=1, min_width=8, give_way=1),
 ]
+
+
+def describe_association(row: AssociationRow) -> str:
+    """The highlighted association in full: what it is, its client and matter, who added it."""
+    parts = [row.target]
+    if row.level != Level.CLIENT:
+        parts.append(f"client {_association_client(row)}")
+    if row.level == Level.INVOICE and row.matter_number is not None:
+        parts.append(f"matter {_association_matter(row)}")
+    return " · ".join(parts) + f"\nAdded by {row.created_by} on {day(row.created_at)}"
+
+
 ACTIVITY_COLUMNS: list[Column[AuditEntry]] = [
     Column("When (UTC)", lambda e: stamp(e.at), width=16),
     Column("Who", lambda e: e.actor, width=14),
@@ -196,7 +224,7 @@ def associations_pane() -> DataPane[Any]:
         ASSOCIATION_COLUMNS,
         "No associations: this payer sees no invoices.",
         id="associations-pane",
-        describe=lambda a: f"{a.target}\nAdded by {a.created_by} on {day(a.created_at)}",
+        describe=describe_association,
     )
 
 

@@ -54,6 +54,15 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    # A UTF-8 locale, as a staff terminal has: under another the app warns in a toast
+    # (tests/tui/test_terminal_fit.py tries that on purpose).
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_CTYPE", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    # A 256-colour terminal, whatever the shell running pytest has: with TERM=xterm (16
+    # colours) the app restyles placeholders and focus, and the snapshots would differ.
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("COLORTERM", raising=False)
 
 
 class FrozenClock:
@@ -211,6 +220,8 @@ class Firm:
 
         from sqlalchemy import select
 
+        from clientpay_tui.services.validation import search_key
+
         with self.db.write() as session:
             client_row = session.scalars(
                 select(Client).where(Client.number_key == client.casefold())
@@ -220,7 +231,7 @@ class Firm:
                     number=client,
                     number_key=client.casefold(),
                     name=client_name,
-                    name_key=client_name.casefold(),
+                    name_key=search_key(client_name),
                 )
                 session.add(client_row)
                 session.flush()
@@ -237,7 +248,7 @@ class Firm:
                         number=matter,
                         number_key=matter.casefold(),
                         description=description,
-                        description_key=description.casefold(),
+                        description_key=search_key(description),
                     )
                     session.add(matter_row)
                     session.flush()

@@ -487,6 +487,7 @@ class OutboxEmail(Base):
     __table_args__ = (
         Index("ix_outbox_email_due", "status", "next_attempt_at"),
         Index("ix_outbox_email_payer", "payer_id", "created_at"),
+        Index("ix_outbox_email_created", "created_at", "id"),  # the Mail screen's order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

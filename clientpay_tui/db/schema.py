@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 UPGRADE_HINT = "run `clientpay-tui db upgrade`"
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 """The newest migration in ``migrations/versions`` (a test checks it against Alembic's head:
 bump it with every new migration)."""
 VERSION_TABLE = "alembic_version"

@@ -1,13 +1,15 @@
 """Candidate invoices for associations: search over five fields, column filters, paging.
 
-The search text matches Client Name or Matter Description by substring, and Client Number,
-Matter Number or Invoice Number by prefix, all case-insensitively. ``%`` and ``_`` are literal.
+The search text matches Client Name, Matter Description or Invoice Number by substring (accents
+aside: ``elodie`` finds ``Élodie``), and Client Number or Matter Number by prefix, all
+case-insensitively. ``%`` and ``_`` are literal.
 """
 
 from __future__ import annotations
 
 import enum
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from clientpay_tui.db.models import Association, Client, Invoice, InvoiceSource, Matter
-from clientpay_tui.db.search_index import contains, prefix_range
-from clientpay_tui.services.validation import search_key
+from clientpay_tui.db.search_index import MIN_TRIGRAM, contains, count_matches, prefix_range
+from clientpay_tui.services.validation import number_key, search_key
 
 
 class SortColumn(enum.StrEnum):
@@ -97,22 +99,45 @@ class CandidateRow:
     """Already visible to the payer through an association."""
 
 
-def _client_ids(dialect: str, key: str) -> Select[Any]:
+def _client_ids(dialect: str, text: str) -> Select[Any]:
     return select(Client.id).where(
         or_(
-            prefix_range(Client.number_key, key),
-            contains(dialect, Client.id, [Client.name_key], key),
+            prefix_range(Client.number_key, number_key(text)),
+            contains(dialect, Client.id, [Client.name_key], search_key(text)),
         )
     )
 
 
-def _matter_ids(dialect: str, key: str) -> Select[Any]:
+def _matter_ids(dialect: str, text: str) -> Select[Any]:
     return select(Matter.id).where(
         or_(
-            prefix_range(Matter.number_key, key),
-            contains(dialect, Matter.id, [Matter.description_key], key),
+            prefix_range(Matter.number_key, number_key(text)),
+            contains(dialect, Matter.id, [Matter.description_key], search_key(text)),
         )
     )
+
+
+def _invoice_number(
+    dialect: str, text: str, number: Any = Invoice.number_key, limit: int | None = None
+) -> Any:
+    """The invoice number holds ``text`` anywhere (``880412`` finds ``INV-00880412``):
+    through the trigram index from three characters, by prefix below that (a shorter
+    part of a number matches too much to be a search anyone means)."""
+    key = number_key(text)
+    if len(key) < MIN_TRIGRAM:
+        return prefix_range(number, key)
+    if number is not Invoice.number_key:
+        return contains(dialect, Invoice.id, [number], key, use_index=False)
+    digits = max(re.findall(r"[0-9]+", key), key=len, default="")
+    if len(digits) >= MIN_TRIGRAM and digits != key:
+        # Numbers share their letters ("inv-" is in every one of a million): looking them up
+        # reads those long lists (SQLite 0.1-0.2 s; PostgreSQL's count 1.1 s). The digits
+        # find few rows through the index, and the whole text is checked on those.
+        return and_(
+            contains(dialect, Invoice.id, [number], digits),
+            contains(dialect, Invoice.id, [number.op("||")("")], key, use_index=False),
+        )
+    return contains(dialect, Invoice.id, [number], key, limit=limit)
 
 
 BROAD_MATCH_MIN = 1000
@@ -149,21 +174,29 @@ def _lookup_estimates(
         inner = ids.limit(cap).subquery()
         return int(session.scalar(select(func.count()).select_from(inner)) or 0)
 
+    def numbers(text: str) -> int:
+        # The FTS table counts its own matches up to the cap; "id IN (its matches)" would
+        # list every one of them first (all million for "inv").
+        found = count_matches(
+            session.connection(), [Invoice.number_key], number_key(text), number_cap
+        )
+        if found is not None:
+            return found
+        return counted(select(Invoice.id).where(_invoice_number(dialect, text)), number_cap)
+
     estimates: dict[str, float] = {}
-    key = search_key(where.text)
-    if key:
-        numbers = select(Invoice.id).where(prefix_range(Invoice.number_key, key))
+    if search_key(where.text):
         # The largest, not the sum: a matter number starts with its client's number, so the
         # lookups mostly find the same invoices.
         estimates["text"] = max(
-            counted(_client_ids(dialect, key)) * per_client,
-            counted(_matter_ids(dialect, key)) * per_matter,
-            counted(numbers, number_cap),
+            counted(_client_ids(dialect, where.text)) * per_client,
+            counted(_matter_ids(dialect, where.text)) * per_matter,
+            numbers(where.text),
         )
     if search_key(where.client):
-        estimates["client"] = counted(_client_ids(dialect, search_key(where.client))) * per_client
+        estimates["client"] = counted(_client_ids(dialect, where.client)) * per_client
     if search_key(where.matter):
-        estimates["matter"] = counted(_matter_ids(dialect, search_key(where.matter))) * per_matter
+        estimates["matter"] = counted(_matter_ids(dialect, where.matter)) * per_matter
     return estimates
 
 
@@ -215,6 +248,7 @@ def candidate_conditions(
     *,
     sort_driven: bool = False,
     driver: Lookup | None = None,
+    count_cap: int | None = None,
 ) -> list[ColumnElement[bool]]:
     """SQL conditions on ``Invoice`` for a filter (no joins needed).
 
@@ -224,6 +258,8 @@ def candidate_conditions(
             index and stops after a page instead of gathering every match first.
         driver: only this lookup may use its indexes (see :func:`driving_lookup`); the
             others are written as with ``sort_driven`` and checked on the rows it finds.
+        count_cap: the conditions are for a count capped at this many: an index lookup may
+            stop after one more match than that.
     """
     conditions: list[ColumnElement[bool]] = []
 
@@ -232,36 +268,36 @@ def candidate_conditions(
             return Invoice.client_id + 0, Invoice.matter_id + 0, Invoice.number_key.op("||")("")
         return Invoice.client_id, Invoice.matter_id, Invoice.number_key
 
-    client_id, matter_id, number_key = columns("text")
+    client_id, matter_id, number = columns("text")
     indexed_text = not sort_driven and driver in (None, "text")
-    key = search_key(where.text)
-    if key and (not indexed_text or dialect == "sqlite"):
+    text = where.text
+    if search_key(text) and (not indexed_text or dialect == "sqlite"):
         # SQLite serves this OR from the three indexes at once (MULTI-INDEX OR) and stops at
         # a LIMIT; written with "+ 0" it walks the sort order instead.
         conditions.append(
             or_(
-                client_id.in_(_client_ids(dialect, key)),
-                matter_id.in_(_matter_ids(dialect, key)),
-                prefix_range(number_key, key),
+                client_id.in_(_client_ids(dialect, text)),
+                matter_id.in_(_matter_ids(dialect, text)),
+                _invoice_number(
+                    dialect, text, number, None if count_cap is None else count_cap + 1
+                ),
             )
         )
-    elif key:
+    elif search_key(text):
         # A UNION, not an OR: PostgreSQL cannot serve an OR of IN-subqueries from indexes
         # (it scanned all invoices, 1.4 s, to find that 'zzzz' matches nothing).
         matching = union(
-            select(Invoice.id).where(Invoice.client_id.in_(_client_ids(dialect, key))),
-            select(Invoice.id).where(Invoice.matter_id.in_(_matter_ids(dialect, key))),
-            select(Invoice.id).where(prefix_range(Invoice.number_key, key)),
+            select(Invoice.id).where(Invoice.client_id.in_(_client_ids(dialect, text))),
+            select(Invoice.id).where(Invoice.matter_id.in_(_matter_ids(dialect, text))),
+            select(Invoice.id).where(_invoice_number(dialect, text)),
         )
         conditions.append(Invoice.id.in_(matching))
-    client_key = search_key(where.client)
-    if client_key:
+    if search_key(where.client):
         client_id = columns("client")[0]
-        conditions.append(client_id.in_(_client_ids(dialect, client_key)))
-    matter_key = search_key(where.matter)
-    if matter_key:
+        conditions.append(client_id.in_(_client_ids(dialect, where.client)))
+    if search_key(where.matter):
         matter_id = columns("matter")[1]
-        conditions.append(matter_id.in_(_matter_ids(dialect, matter_key)))
+        conditions.append(matter_id.in_(_matter_ids(dialect, where.matter)))
     # On SQLite the source and open/paid filters are written so that no index serves them:
     # those indexes are there for the sorts, and SQLite's statistics hold no skew, so it
     # took "balance = 0" (most invoices) or "source IN (...)" (a third) for selective and
@@ -515,7 +551,9 @@ def candidate_count(session: Session, where: CandidateFilter, cap: int) -> tuple
     driver = None if walk else driving_lookup(session, where)
     inner = (
         select(Invoice.id)
-        .where(*candidate_conditions(dialect, where, sort_driven=walk, driver=driver))
+        .where(
+            *candidate_conditions(dialect, where, sort_driven=walk, driver=driver, count_cap=cap)
+        )
         .limit(cap + 1)
     )
     counted = int(session.scalar(select(func.count()).select_from(inner.subquery())) or 0)

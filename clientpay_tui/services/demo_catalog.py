@@ -21,6 +21,7 @@ from clientpay_tui.db.models import (
     Wallet,
 )
 from clientpay_tui.services.seed import FIRST, LAST, MATTERS, SUFFIX, WORDS
+from clientpay_tui.services.validation import search_key
 
 __all__ = ["FIRST", "LAST", "SPECIAL_PAYERS", "Catalog", "add_catalog", "add_history"]
 
@@ -62,7 +63,7 @@ def add_catalog(session: Session, rng: random.Random, today: date, *, clients: i
         name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(SUFFIX)}"
         number = f"C-{1001 + c}"
         client = Client(
-            number=number, number_key=number.casefold(), name=name, name_key=name.casefold()
+            number=number, number_key=number.casefold(), name=name, name_key=search_key(name)
         )
         session.add(client)
         session.flush()
@@ -75,7 +76,7 @@ def add_catalog(session: Session, rng: random.Random, today: date, *, clients: i
                 number=matter_number,
                 number_key=matter_number.casefold(),
                 description=description,
-                description_key=description.casefold(),
+                description_key=search_key(description),
             )
             session.add(matter)
             session.flush()

@@ -47,15 +47,15 @@ class InvoiceRow:
 
     @property
     def client_key(self) -> str:
-        return validation.search_key(self.client_number)
+        return validation.number_key(self.client_number)
 
     @property
     def matter_key(self) -> str:
-        return validation.search_key(self.matter_number)
+        return validation.number_key(self.matter_number)
 
     @property
     def number_key(self) -> str:
-        return validation.search_key(self.number)
+        return validation.number_key(self.number)
 
 
 def parse_invoice(row: dict[str, str] | BadRow) -> InvoiceRow:

@@ -67,10 +67,12 @@ class OutboxService:
         offset: int = 0,
         limit: int = 100,
     ) -> list[OutboxRow]:
-        """Newest first; optionally one status only."""
+        """Newest first (by the date shown, when queued); optionally one status only."""
         with self.ctx.db.read() as session:
             require(session, actor, Permission.VIEW)
-            query = select(OutboxEmail).order_by(OutboxEmail.id.desc())
+            query = select(OutboxEmail).order_by(
+                OutboxEmail.created_at.desc(), OutboxEmail.id.desc()
+            )
             if status is not None:
                 query = query.where(OutboxEmail.status == status)
             return [_row(e) for e in session.scalars(query.offset(offset).limit(limit))]

@@ -200,7 +200,7 @@ class PayerService:
         use_index = found is None or found < threshold
         narrow = found is not None and found < threshold
         by_text = contains(dialect, Payer.id, keys, key, use_index=use_index)
-        by_client = _by_client_number(session, key)
+        by_client = _by_client_number(session, validation.number_key(text))
         if by_client is None:
             return by_text, narrow
         if isinstance(by_client, CompoundSelect):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from clientpay_tui.db.engine import Database, translate_errors
 from clientpay_tui.services import audit
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
+from clientpay_tui.services.validation import search_key
 
 FIRST = [
     "Ada",
@@ -287,7 +288,7 @@ def seed(
             for i in range(first_client, first_client + n_clients):
                 name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(SUFFIX)}"
                 number = f"C{i:06d}"
-                yield (i, number, number.casefold(), name, name.casefold())
+                yield (i, number, number.casefold(), name, search_key(name))
 
         out.insert("client", ("id", "number", "number_key", "name", "name_key"), clients())
 
@@ -299,7 +300,7 @@ def seed(
                 matter_client.append(client)
                 number = f"C{client:06d}-{k // n_clients + 1:03d}"
                 text = f"{rng.choice(MATTERS)} {rng.choice(WORDS)}"
-                yield (first_matter + k, client, number, number.casefold(), text, text.casefold())
+                yield (first_matter + k, client, number, number.casefold(), text, search_key(text))
 
         out.insert(
             "matter",
@@ -350,7 +351,7 @@ def seed(
                 first, last = rng.choice(FIRST), rng.choice(LAST)
                 name = f"{first} {last}"
                 email = f"{first}.{last}.{i}@example.com".lower().replace("'", "")
-                yield (i, name, name.casefold(), email, email, stamp, stamp, 1)
+                yield (i, name, search_key(name), email, email, stamp, stamp, 1)
 
         out.insert(
             "payer",

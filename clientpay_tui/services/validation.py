@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from clientpay_tui.errors import ValidationFailed
 from clientpay_tui.text import clean_text, one_line
@@ -14,8 +15,27 @@ NOTES_MAX = 5000
 _PHONE = re.compile(r"^[0-9+()./\- ]*(?:(?:ext\.?|x) ?[0-9]+)?$", re.IGNORECASE)
 
 
+def _is_accent(char: str) -> bool:
+    # Only the combining diacritical marks (U+0300-U+036F), the accents of Latin, Greek and
+    # Cyrillic: marks that other scripts need to spell a word (virama, nukta) are kept.
+    return "\u0300" <= char <= "\u036f"
+
+
 def search_key(value: str) -> str:
-    """The casefolded form stored in ``*_key`` columns and used to search them."""
+    """The form of a name or description stored in ``*_key`` columns and used to search and
+    sort them: casefolded, compatibility forms unfolded (``ﬁ`` → ``fi``) and accents
+    dropped, so ``Élodie`` sorts with the E names and ``elodie`` finds her.
+
+    Both backends compare keys byte-wise, so this is the whole of the sort order."""
+    folded = unicodedata.normalize("NFKD", clean_text(value).casefold())
+    if folded.isascii():
+        return folded
+    return unicodedata.normalize("NFC", "".join(c for c in folded if not _is_accent(c)))
+
+
+def number_key(value: str) -> str:
+    """The casefolded form of a client, matter or invoice number: an identifier (unique per
+    firm), so two numbers that differ only by an accent stay two numbers."""
     return clean_text(value).casefold()
 
 

@@ -25,8 +25,10 @@ EMAIL_KINDS = {
 
 
 def day(value: date | datetime | None) -> str:
-    """``2 Mar 2026``."""
-    return f"{value.day} {value:%b %Y}" if value else ""
+    """``2026-03-02``: one format for every date the app shows, the one :func:`stamp` and
+    the date filters use (a screen mixing ``2 Mar 2026`` and ``2026-03-02`` reads as two
+    kinds of date)."""
+    return f"{value:%Y-%m-%d}" if value else ""
 
 
 def stamp(value: datetime | None) -> str:

@@ -32,6 +32,9 @@ class Column(Generic[RowT]):
     ratio: int = 1
     min_width: int = 6
     justify: Literal["left", "right"] = "left"
+    give_way: int | None = None
+    """Hidden (width 0) when the flexible columns would get less than their ``min_width``:
+    the column with the lowest number gives way first. ``None``: always shown."""
 
 
 def cell_text(value: str | Text) -> Text:
@@ -42,28 +45,64 @@ def cell_text(value: str | Text) -> Text:
 
 
 def column_widths(columns: Sequence[Column[RowT]], width: int) -> list[int]:
-    """Fixed widths as given; the rest of ``width`` (less one space between columns) shared
-    by the flexible columns in proportion to their ratios."""
-    fixed = sum(c.width for c in columns if c.width is not None)
-    spare = max(width - fixed - (len(columns) - 1), 0)
-    flexible = [i for i, c in enumerate(columns) if c.width is None]
+    """Fixed widths as given; the rest of ``width`` (less one space between shown columns)
+    shared by the flexible columns in proportion to their ratios.
+
+    While the flexible columns would get less than their ``min_width``, the columns that may
+    give way are hidden (width 0), lowest ``give_way`` first: at 80 columns a name is worth
+    more than a column the line under the table repeats.
+    """
+    shown = list(range(len(columns)))
+    droppable = sorted((c.give_way, i) for i, c in enumerate(columns) if c.give_way is not None)
+    while True:
+        widths = _share(columns, shown, width)
+        flexible = [i for i in shown if columns[i].width is None]
+        wanted = sum(columns[i].min_width for i in flexible)
+        if not droppable or _spare(columns, shown, width) >= wanted:
+            return widths
+        shown.remove(droppable.pop(0)[1])
+
+
+def _spare(columns: Sequence[Column[RowT]], shown: list[int], width: int) -> int:
+    fixed = sum(columns[i].width or 0 for i in shown)
+    return max(width - fixed - (len(shown) - 1), 0)
+
+
+def _share(columns: Sequence[Column[RowT]], shown: list[int], width: int) -> list[int]:
+    spare = _spare(columns, shown, width)
+    flexible = [i for i in shown if columns[i].width is None]
     total_ratio = sum(columns[i].ratio for i in flexible) or 1
-    widths = [
-        c.width if c.width is not None else max(spare * c.ratio // total_ratio, c.min_width)
-        for c in columns
-    ]
+    widths = [0] * len(columns)
+    for i in shown:
+        column = columns[i]
+        widths[i] = (
+            column.width
+            if column.width is not None
+            else max(spare * column.ratio // total_ratio, column.min_width)
+        )
     given = sum(widths[i] for i in flexible)
     if flexible and given < spare:  # rounding leftovers go to the last flexible column
         widths[flexible[-1]] += spare - given
+    # A minimum raised one column above its share: take it back from the widest others.
+    while flexible and given > spare:
+        widest = max(flexible, key=lambda i: widths[i] - columns[i].min_width)
+        if widths[widest] <= columns[widest].min_width:
+            break
+        widths[widest] -= 1
+        given -= 1
     return widths
 
 
 def lay_out(cells: Sequence[Text], columns: Sequence[Column[RowT]], widths: Sequence[int]) -> Text:
     """One line: each cell cut to its column (with an ellipsis) and padded, one space apart."""
     line = Text(no_wrap=True, end="")
-    for i, (cell, column, cell_width) in enumerate(zip(cells, columns, widths, strict=True)):
-        if i:
+    first = True
+    for cell, column, cell_width in zip(cells, columns, widths, strict=True):
+        if not cell_width:
+            continue  # a column that gave way
+        if not first:
             line.append(" ")
+        first = False
         cell = cell.copy()
         cell.truncate(cell_width, overflow="ellipsis")
         if column.justify == "right":

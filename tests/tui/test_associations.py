@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 
 from clientpay_tui.db.models import Association, AuditEvent, InvoiceSource
 from clientpay_tui.screens.add_associations import AddAssociationsScreen
@@ -106,6 +106,10 @@ async def test_keyboard_flow_creates_an_invoice_association(
         source = details.panes["associations"]._shown[0]
         rows = [r.target for r in source.fetch(0, 10)]
         assert rows == ["Invoice INV-101"]
+        # The Associations tab is in front, its new row naming the client and the matter.
+        assert details.query_one(TabbedContent).active == "associations-tab"
+        await until(pilot, lambda: "Granite Ltd" in screen_text(app))
+        assert "M-100-2 Tax planning" in screen_text(app)
         preview = details.panes["preview"]._shown[0]
         assert [i.invoice_number for i in preview.fetch(0, 10)] == ["INV-101"]
     assert associations(services, payer) == {(None, None, book["g2"].id)}

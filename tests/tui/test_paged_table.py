@@ -182,3 +182,35 @@ async def test_a_reload_shows_the_last_count_until_the_new_one_arrives() -> None
         source.count_gate.set()
         await table.wait_loaded()
         assert table.row_count == 301
+
+
+class RecordingSource(Source):
+    fetched: list[str]
+
+    def __init__(self, name: str, fetched: list[str]) -> None:
+        super().__init__(name, 5)
+        self.fetched = fetched
+
+    def fetch(self, offset: int, limit: int) -> list[str]:
+        self.fetched.append(self.name)
+        return super().fetch(offset, limit)
+
+
+async def test_a_burst_of_loads_fetches_only_the_last() -> None:
+    """A name typed at speed: one load per key, each from its own message (as keys arrive),
+    a millisecond apart. Only the whole text is fetched: the first key's broad query no
+    longer runs while the rest of the burst waits behind it."""
+    app = TableApp()
+    fetched: list[str] = []
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        await pilot.pause()
+        fetched.clear()
+        typed = ["a", "ad", "ada", "ada ", "ada b", "ada ba"]
+        for index, text in enumerate(typed):
+            app.set_timer(
+                0.001 * (index + 1), lambda text=text: table.load(RecordingSource(text, fetched))
+            )
+        assert await wait_until(pilot, lambda: table.row_at(0) == "ada ba 0")
+        await table.wait_loaded()
+    assert fetched == ["ada ba"]

@@ -33,15 +33,17 @@ def _numbers(services, admin, **filters):
         ("ANITE", ["INV-100", "INV-101"]),  # case-insensitive
         ("ak", ["INV-200"]),  # client name, short text
         ("c-2", ["INV-200"]),  # client number prefix
-        ("-200", []),  # client number: not a substring
+        ("-200", ["INV-200"]),  # by its invoice number (a client number: by prefix only)
         ("m-100-2", ["INV-101"]),  # matter number prefix
         ("100-1", []),  # matter number: not a substring
         ("planning", ["INV-101"]),  # matter description substring
         ("se rev", ["INV-100"]),
-        ("inv-1", ["INV-100", "INV-101"]),  # invoice number prefix
+        ("inv-1", ["INV-100", "INV-101", "X-INV-1"]),  # invoice number, any part of it
         ("INV-10", ["INV-100", "INV-101"]),
-        ("inv-1 ", ["INV-100", "INV-101"]),
-        ("nv-1", []),  # invoice number: not a substring
+        ("inv-1 ", ["INV-100", "INV-101", "X-INV-1"]),
+        ("nv-1", ["INV-100", "INV-101", "X-INV-1"]),
+        ("101", ["INV-101"]),
+        ("in", ["INV-100", "INV-101", "INV-200"]),  # under three characters: by prefix
         ("%", ["X-INV-1"]),  # literal, via "100% Safe_Co"
         ("e_c", ["X-INV-1"]),
         ("_", ["X-INV-1"]),  # as a wildcard it would match every invoice
@@ -181,3 +183,18 @@ def test_the_narrowest_lookup_drives(services, admin, book, db, plan):
     assert _numbers(services, admin, text="c", client="birch") == ["INV-200"]
     assert _numbers(services, admin, client="c", matter="m-2") == ["INV-200"]
     assert _numbers(services, admin, text="inv", client="c-1", matter="tax") == ["INV-101"]
+
+
+def test_an_invoice_number_is_found_by_any_part_and_names_without_accents(services, admin, firm):
+    firm.invoice("INV-880412", client="C-7", client_name="Élodie Durand SA", description="Bail")
+    firm.invoice("INV-12", client="C-8", client_name="Tom Ltd", description="Réclamation")
+    assert _numbers(services, admin, text="880412") == ["INV-880412"]
+    assert _numbers(services, admin, text="8804") == ["INV-880412"]
+    assert _numbers(services, admin, text="inv-8804") == ["INV-880412"]  # digits, then all
+    assert _numbers(services, admin, text="nv-12") == ["INV-12"]
+    assert _numbers(services, admin, text="x-880412") == []
+    assert _numbers(services, admin, text="elodie") == ["INV-880412"]
+    assert _numbers(services, admin, text="ÉLODIE") == ["INV-880412"]
+    assert _numbers(services, admin, client="elo") == ["INV-880412"]
+    assert _numbers(services, admin, matter="reclam") == ["INV-12"]
+    assert _numbers(services, admin, text="réclamation") == ["INV-12"]

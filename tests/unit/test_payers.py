@@ -253,3 +253,18 @@ def test_two_sessions_saving_the_same_version_at_once(services, admin):
     assert len(losers) == 1 and isinstance(losers[0], StaleEdit), outcomes
     current = services.payers.get(admin, payer.id)
     assert (current.name, current.version) == (f"Ada by {winners[0]}", 2)
+
+
+def test_names_sort_and_match_as_people_expect(services, admin):
+    for name in ("Tom Baker", "Élodie Martin", "Emma Stone", "adam Smith", "Zoë Ångström"):
+        services.payers.create(admin, PayerForm(name=name))
+    assert _names(services.payers.search(admin, "")) == [
+        "adam Smith",
+        "Élodie Martin",
+        "Emma Stone",
+        "Tom Baker",
+        "Zoë Ångström",
+    ]
+    assert _names(services.payers.search(admin, "elodie")) == ["Élodie Martin"]
+    assert _names(services.payers.search(admin, "ÉLO")) == ["Élodie Martin"]
+    assert _names(services.payers.search(admin, "zoe angs")) == ["Zoë Ångström"]

@@ -156,6 +156,7 @@ def test_postgresql_has_trigram_indexes(db: Database) -> None:
         "ix_payer_email_key_trgm",
         "ix_client_name_key_trgm",
         "ix_matter_description_key_trgm",
+        "ix_invoice_number_key_trgm",
     }
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from clientpay_tui.db.models import Client, Invoice, InvoiceSource, Matter
 from clientpay_tui.services.candidates import CandidateFilter
-from clientpay_tui.services.validation import search_key
+from clientpay_tui.services.validation import number_key, search_key
 from clientpay_tui.text import clean_text
 
 from .conftest import overlapping_text
@@ -30,7 +30,7 @@ def _add(services, client_name: str, number: str, description: str) -> None:
     with services.db.write() as session:
         client = Client(
             number=client_number,
-            number_key=search_key(client_number),
+            number_key=number_key(client_number),
             name=client_name,
             name_key=search_key(client_name),
         )
@@ -39,7 +39,7 @@ def _add(services, client_name: str, number: str, description: str) -> None:
         matter = Matter(
             client_id=client.id,
             number=matter_number,
-            number_key=search_key(matter_number),
+            number_key=number_key(matter_number),
             description=description,
             description_key=search_key(description),
         )
@@ -50,7 +50,7 @@ def _add(services, client_name: str, number: str, description: str) -> None:
                 client_id=client.id,
                 matter_id=matter.id,
                 number=invoice_number,
-                number_key=search_key(invoice_number),
+                number_key=number_key(invoice_number),
                 invoice_date=date(2026, 1, 1),
                 amount_cents=100,
                 balance_cents=100,
@@ -60,7 +60,7 @@ def _add(services, client_name: str, number: str, description: str) -> None:
 
 
 def _expected(services, text: str) -> set[int]:
-    key = search_key(text)
+    key, number = search_key(text), number_key(text)
     with services.db.read() as session:
         rows = session.execute(
             select(
@@ -78,10 +78,11 @@ def _expected(services, text: str) -> set[int]:
         row[0]
         for row in rows
         if not key
-        or row[1].startswith(key)
-        or row[2].startswith(key)
+        # An invoice number by any part (from three characters; shorter: its start).
+        or (number in row[1] if len(number) >= 3 else row[1].startswith(number))
+        or row[2].startswith(number)
         or key in row[3]
-        or row[4].startswith(key)
+        or row[4].startswith(number)
         or key in row[5]
     }
 

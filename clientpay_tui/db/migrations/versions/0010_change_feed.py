@@ -1,7 +1,7 @@
 """change feed: triggers that tell open staff screens what another session changed
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 14:10:00
 
 PostgreSQL: statement-level triggers NOTIFY ``clientpay_changes``. SQLite: row triggers append
@@ -18,8 +18,8 @@ from alembic import op
 
 from clientpay_tui.db.change_triggers import create_change_triggers, drop_change_triggers
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
