@@ -54,6 +54,7 @@ def templates() -> Jinja2Templates:
         loader=PackageLoader("clientpay_tui.portal.web", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
+        auto_reload=False,  # templates are package data: no stat() of three files per page
     )
     return Jinja2Templates(env=env)
 
