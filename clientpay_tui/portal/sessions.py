@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
@@ -62,7 +63,9 @@ def expired(last_seen_at: datetime, created_at: datetime, now: datetime) -> bool
     )
 
 
-def _view(row: PortalSession) -> WebSession:
+def _view(row: Any, identity: PortalIdentity | None = None) -> WebSession:
+    """A :class:`PortalSession` (or a row of :data:`_SESSION_WITH_IDENTITY`, which has the same
+    columns) as a request sees it."""
     return WebSession(
         id=row.id,
         stage=row.stage,
@@ -71,11 +74,13 @@ def _view(row: PortalSession) -> WebSession:
         link_token_hash=row.link_token_hash,
         link_purpose=row.link_purpose,
         created_at=row.created_at,
+        identity=identity,
     )
 
 
 _SESSION_WITH_IDENTITY = (
     select(
+        PortalSession.id,
         PortalSession.stage,
         PortalSession.login_id,
         PortalSession.csrf_secret,
@@ -117,16 +122,7 @@ class PortalSessions(PortalPart):
         if first.stage == WebStage.SIGNED_IN and first.email_key is not None:
             records = [(row.payer_id, row.email, row.name) for row in rows if row.payer_id]
             identity = identity_from(first.login_id, first.email_key, records)
-        view = WebSession(
-            id=key,
-            stage=first.stage,
-            login_id=first.login_id,
-            csrf_secret=first.csrf_secret,
-            link_token_hash=first.link_token_hash,
-            link_purpose=first.link_purpose,
-            created_at=first.created_at,
-            identity=identity,
-        )
+        view = _view(first, identity)
         stale = expired(first.last_seen_at, first.created_at, now)
         if not stale and (now - first.last_seen_at).total_seconds() < TOUCH_SECONDS:
             return view
@@ -139,7 +135,7 @@ class PortalSessions(PortalPart):
                 return None
             row.last_seen_at = now
             same = (row.stage, row.login_id) == (first.stage, first.login_id)
-            return replace(_view(row), identity=identity if same else None)
+            return _view(row, identity if same else None)
 
     def start(
         self,
