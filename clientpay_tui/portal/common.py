@@ -33,6 +33,8 @@ class PortalIdentity:
     login_id: int
     email: str
     payer_ids: tuple[int, ...]
+    names: tuple[str, ...]
+    """The records' names, oldest record first, each once."""
 
 
 class PortalPart:
@@ -73,5 +75,18 @@ def records_of(session: Session, login_id: int) -> list[Payer]:
 
 def identity_of(session: Session, login: PortalLogin) -> PortalIdentity:
     records = records_of(session, login.id)
-    email = next((p.email for p in records if p.email), login.email_key)
-    return PortalIdentity(login.id, email, tuple(p.id for p in records))
+    return identity_from(login.id, login.email_key, [(p.id, p.email, p.name) for p in records])
+
+
+def identity_from(
+    login_id: int, email_key: str, records: list[tuple[int, str | None, str]]
+) -> PortalIdentity:
+    """The identity of a login from its records' ``(id, email, name)``, oldest first: the
+    first record's address that is set, else the login's key."""
+    email = next((address for _id, address, _name in records if address), email_key)
+    return PortalIdentity(
+        login_id,
+        email,
+        tuple(record_id for record_id, _email, _name in records),
+        tuple(dict.fromkeys(name for _id, _email, name in records)),
+    )

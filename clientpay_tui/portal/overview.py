@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from clientpay_tui.db.models import Invoice, Payer, PortalLogin
+from clientpay_tui.db.models import Invoice, PortalLogin
 from clientpay_tui.errors import NotFound
 from clientpay_tui.portal.common import PortalIdentity, PortalPart, identity_of
 from clientpay_tui.services.integrations import enabled_integrations
@@ -71,21 +71,18 @@ class PortalOverview(PortalPart):
         Portal preview (:meth:`~clientpay_tui.services.preview.PreviewService.invoice_page`).
 
         Args:
-            identity: the login's identity as the request's session check just read it (saves
-                reading it again); its records' names are read here all the same.
+            identity: the login's identity as the request's session check just read it, with
+                its records and their names (saves reading them again).
 
         Raises:
             NotFound: the login was deleted (the payer's session must end).
         """
-        with self.ctx.db.read() as session:
+        with self.ctx.db.read(each_statement=True) as session:
             if identity is None or identity.login_id != login_id:
                 login = session.get(PortalLogin, login_id)
                 if login is None:
                     raise NotFound("This portal login no longer exists.")
                 identity = identity_of(session, login)
-            names = session.scalars(
-                select(Payer.name).where(Payer.login_id == login_id).order_by(Payer.id)
-            )
             page = invoice_page(
                 session,
                 identity.payer_ids,
@@ -94,7 +91,7 @@ class PortalOverview(PortalPart):
                 limit=limit,
                 figures_cap=figures_cap,
             )
-            return PortalHome(identity, tuple(dict.fromkeys(names)), page)
+            return PortalHome(identity, identity.names, page)
 
     def view(self, login_id: int) -> LoginView:
         """Everything the login's portal shows, record by record.

@@ -15,12 +15,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from clientpay_tui.db.models import PortalLogin, PortalSession, TokenPurpose, WebStage
-from clientpay_tui.portal.common import PortalIdentity, PortalPart, identity_of
+from clientpay_tui.db.models import Payer, PortalLogin, PortalSession, TokenPurpose, WebStage
+from clientpay_tui.portal.common import PortalIdentity, PortalPart, identity_from, identity_of
 
 IDLE_MINUTES = 30
 ABSOLUTE_HOURS = 12
@@ -46,6 +47,9 @@ class WebSession:
     link_token_hash: str | None
     link_purpose: TokenPurpose | None
     created_at: datetime
+    identity: PortalIdentity | None = None
+    """Who is signed in, read with the session by :meth:`PortalSessions.load` (``None`` for
+    other stages, for a session started in this request, or once the login is gone)."""
 
     def csrf_ok(self, presented: str | None) -> bool:
         return bool(presented) and hmac.compare_digest(
@@ -53,7 +57,15 @@ class WebSession:
         )
 
 
-def _view(row: PortalSession) -> WebSession:
+def expired(last_seen_at: datetime, created_at: datetime, now: datetime) -> bool:
+    return now - last_seen_at >= timedelta(minutes=IDLE_MINUTES) or (
+        now - created_at >= timedelta(hours=ABSOLUTE_HOURS)
+    )
+
+
+def _view(row: Any, identity: PortalIdentity | None = None) -> WebSession:
+    """A :class:`PortalSession` (or a row of :data:`_SESSION_WITH_IDENTITY`, which has the same
+    columns) as a request sees it."""
     return WebSession(
         id=row.id,
         stage=row.stage,
@@ -62,39 +74,68 @@ def _view(row: PortalSession) -> WebSession:
         link_token_hash=row.link_token_hash,
         link_purpose=row.link_purpose,
         created_at=row.created_at,
+        identity=identity,
     )
 
 
-class PortalSessions(PortalPart):
-    def expired(self, row: PortalSession, now: datetime) -> bool:
-        return now - row.last_seen_at >= timedelta(minutes=IDLE_MINUTES) or (
-            now - row.created_at >= timedelta(hours=ABSOLUTE_HOURS)
-        )
+_SESSION_WITH_IDENTITY = (
+    select(
+        PortalSession.id,
+        PortalSession.stage,
+        PortalSession.login_id,
+        PortalSession.csrf_secret,
+        PortalSession.link_token_hash,
+        PortalSession.link_purpose,
+        PortalSession.created_at,
+        PortalSession.last_seen_at,
+        PortalLogin.email_key,
+        Payer.id.label("payer_id"),
+        Payer.email,
+        Payer.name,
+    )
+    .outerjoin(PortalLogin, PortalLogin.id == PortalSession.login_id)
+    .outerjoin(Payer, Payer.login_id == PortalLogin.id)
+    .where(PortalSession.id == bindparam("key"))
+    .order_by(Payer.id)
+)
+"""A session row with its login and the login's payer records, oldest first (one row per
+record; one row with no login or no records). Built once: every request runs it."""
 
+
+class PortalSessions(PortalPart):
     def load(self, raw: str | None) -> WebSession | None:
-        """The live session of a cookie value; ``None`` (and the row gone) once expired."""
+        """The live session of a cookie value; ``None`` (and the row gone) once expired.
+
+        A signed-in session comes with its :attr:`~WebSession.identity`, read in the same
+        statement: every page of a signed-in payer needs both.
+        """
         if not raw or len(raw) > 100:
             return None
         now = self.ctx.clock()
         key = digest(raw)
-        with self.ctx.db.read() as session:
-            row = session.get(PortalSession, key)
-            if row is None:
-                return None
-            stale = self.expired(row, now)
-            due = (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS
-            view = _view(row)
-        if not stale and not due:
+        with self.ctx.db.read(each_statement=True) as session:
+            rows = session.execute(_SESSION_WITH_IDENTITY, {"key": key}).all()
+        if not rows:
+            return None
+        first = rows[0]
+        identity = None
+        if first.stage == WebStage.SIGNED_IN and first.email_key is not None:
+            records = [(row.payer_id, row.email, row.name) for row in rows if row.payer_id]
+            identity = identity_from(first.login_id, first.email_key, records)
+        view = _view(first, identity)
+        stale = expired(first.last_seen_at, first.created_at, now)
+        if not stale and (now - first.last_seen_at).total_seconds() < TOUCH_SECONDS:
             return view
         with self.ctx.db.write() as session:
             row = session.get(PortalSession, key)
             if row is None:
                 return None
-            if self.expired(row, now):
+            if expired(row.last_seen_at, row.created_at, now):
                 session.delete(row)
                 return None
             row.last_seen_at = now
-            return _view(row)
+            same = (row.stage, row.login_id) == (first.stage, first.login_id)
+            return _view(row, identity if same else None)
 
     def start(
         self,

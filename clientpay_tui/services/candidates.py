@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     exists,
@@ -375,6 +376,26 @@ def visible_invoice_ids(payer_ids: PayerIds) -> Select[tuple[int]]:
     )  # type: ignore[return-value]
 
 
+def _client_and_matter_targets(
+    session: Session, mine: ColumnElement[bool]
+) -> tuple[list[int], list[int]]:
+    """The clients and the matters the payers are associated with, sorted, in one statement
+    (a round trip fewer: the portal's home page runs this on every request)."""
+    client, matter = Association.client_id, Association.matter_id
+    found = session.execute(
+        union(
+            select(literal_column("0", Integer), client).where(mine, client.is_not(None)),
+            select(literal_column("1", Integer), matter).where(mine, matter.is_not(None)),
+        )
+    ).all()
+    clients: list[int] = []
+    matters: list[int] = []
+    for kind, target in found:
+        assert target is not None
+        (matters if kind else clients).append(target)
+    return sorted(clients), sorted(matters)
+
+
 def coverage_levels(session: Session, payer_ids: PayerIds, *columns: Any) -> list[Select[Any]]:
     """``columns`` of the invoices ``payer_ids`` see, in parts by the widest level that covers
     each: by a client, else by a matter, else by the invoice itself.
@@ -386,12 +407,7 @@ def coverage_levels(session: Session, payer_ids: PayerIds, *columns: Any) -> lis
     scanned the whole invoice table hoping to stop early (2.5 s at 1,000,000 invoices).
     """
     mine = _mine(payer_ids)
-
-    def targets(column: Any) -> list[int]:
-        found = session.scalars(select(column).where(mine, column.is_not(None)).distinct())
-        return sorted(int(value) for value in found)
-
-    clients, matters = targets(Association.client_id), targets(Association.matter_id)
+    clients, matters = _client_and_matter_targets(session, mine)
     parts = []
     if clients:
         parts.append(select(*columns).where(Invoice.client_id.in_(clients)))

@@ -11,8 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, false, func, literal, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    case,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import Client, IntegrationName, Invoice, InvoiceSource, Matter
@@ -219,16 +231,19 @@ def visible_figures(
             ).select_from(part)
         )
     summed = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    counted, cents = session.execute(
-        select(func.coalesce(func.sum(summed.c.n), 0), func.coalesce(func.sum(summed.c.cents), 0))
-    ).one()
-    total, payable_cents = int(counted), int(cents)
+    counted = func.coalesce(func.sum(summed.c.n), 0)
+    columns: list[ColumnElement[Any]] = [counted, func.coalesce(func.sum(summed.c.cents), 0)]
+    if cap is not None:
+        # Past the cap, whether anything is payable, in the same statement (a round trip
+        # fewer). Only evaluated past the cap: the CASE branch is where both backends first
+        # need the uncorrelated sub-queries' values.
+        anything = or_(*(rows.where(payable_now).limit(1).exists() for rows in levels))
+        columns.append(case((counted > cap, anything), else_=null()))
+    found = session.execute(select(*columns)).one()
+    total, payable_cents = int(found[0]), int(found[1])
     if cap is None or total <= cap:
         return Figures(total, payable_cents, payable_cents > 0)
-    any_payable = any(
-        session.scalar(select(rows.where(payable_now).limit(1).exists())) for rows in levels
-    )
-    return Figures(cap, None, any_payable, capped=True)
+    return Figures(cap, None, bool(found[2]), capped=True)
 
 
 def invoice_page(

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import func, select
 
 from clientpay_tui.config import load_settings
@@ -74,6 +75,26 @@ def test_busy_during_an_access_grant_leaves_no_half_grant(locked_sqlite) -> None
     assert services.payers.get(admin, payer.id).login is None
     services.access.grant(admin, payer.id)
     assert services.payers.get(admin, payer.id).login is not None
+
+
+def test_a_read_of_single_statements_opens_no_transaction_and_never_writes(services, admin):
+    """``read(each_statement=True)``: on PostgreSQL no BEGIN (autocommit), on both backends no
+    flush; the pooled connection goes back to transactions for the next read."""
+    db = services.db
+    services.payers.create(admin, PayerForm(name="Existing"))
+    with db.read(each_statement=True) as session:
+        payer = session.scalars(select(Payer)).one()
+        connection = session.connection().connection.dbapi_connection
+        if not db.is_sqlite:
+            assert connection.info.transaction_status == TransactionStatus.IDLE
+        payer.notes = "changed in a read"
+        with pytest.raises(RuntimeError, match="a read session does not write"):
+            session.flush()
+    with db.read() as session:
+        assert session.scalar(select(Payer.notes)) is None
+        connection = session.connection().connection.dbapi_connection
+        if not db.is_sqlite:
+            assert connection.info.transaction_status == TransactionStatus.INTRANS
 
 
 def test_unreachable_postgresql_is_one_line() -> None:

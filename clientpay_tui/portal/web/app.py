@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp
 
 from clientpay_tui.config import Settings
 from clientpay_tui.errors import DatabaseError, RateLimited
@@ -53,6 +54,7 @@ def templates() -> Jinja2Templates:
         loader=PackageLoader("clientpay_tui.portal.web", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
+        auto_reload=False,  # templates are package data: no stat() of three files per page
     )
     return Jinja2Templates(env=env)
 
@@ -108,6 +110,25 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await _plain_page(request, message, exc.status_code)
 
 
+class PortalApp(Starlette):
+    """Starlette with ``edge`` middleware outside its own error handling.
+
+    Starlette answers an unhandled exception (500) from ``ServerErrorMiddleware``, which it
+    always puts outside the ``middleware`` it is given, so headers added there would be missing
+    from that answer. Middleware in ``edge`` wraps the whole stack and sees every response.
+    """
+
+    def __init__(self, *, edge: Sequence[Middleware], **kwargs: Any) -> None:
+        self.edge = list(edge)
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        for cls, args, kwargs in reversed(self.edge):
+            app = cls(app, *args, **kwargs)
+        return app
+
+
 def create_app(
     services: Services,
     settings: Settings | None = None,
@@ -131,13 +152,15 @@ def create_app(
         templates=templates(),
         https=settings.portal_url.startswith("https://"),
     )
-    app = Starlette(
+    app = PortalApp(
         routes=routes(extra_route_modules),
-        middleware=[
+        # Outside Starlette's 500 handling: an unhandled error's answer carries the headers too
+        # (ForwardedHeaders first: HSTS follows the scheme a trusted proxy reports).
+        edge=[
             Middleware(ForwardedHeaders, trusted=settings.trusted_proxies),
             Middleware(SecurityHeaders, https=state.https),
-            Middleware(BodyLimit),
         ],
+        middleware=[Middleware(BodyLimit)],
         exception_handlers={
             SignInRequired: _sign_in_required,
             CsrfRefused: _csrf_refused,

@@ -209,7 +209,9 @@ async def require_payer(request: Request) -> tuple[WebSession, PortalIdentity]:
     current = await session_of(request)
     if current is None or current.stage != WebStage.SIGNED_IN or current.login_id is None:
         raise SignInRequired("Sign in to see this page.")
-    identity = await call(portal(request).sessions.identity, current.login_id)
+    # Loading the session read the identity with it; a session started in this request did
+    # not, and a login deleted since has none.
+    identity = current.identity or await call(portal(request).sessions.identity, current.login_id)
     if identity is None:
         await end_session(request)
         raise SignInRequired("Sign in to see this page.")

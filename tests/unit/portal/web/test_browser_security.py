@@ -3,8 +3,11 @@ count (only ``trusted_proxies``')."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
 
 from clientpay_tui.db.models import PortalRateEvent
 from tests.unit.portal.conftest import GOOD_PASSWORD
@@ -55,6 +58,30 @@ async def test_security_headers_on_every_answer(web, path) -> None:
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.headers["referrer-policy"] == "no-referrer"
     assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_security_headers_on_an_unhandled_error(web_app, services) -> None:
+    """Starlette answers an unhandled exception outside its middleware list: the 500 carries
+    the same headers as any page."""
+
+    async def broken(_request: Request) -> Response:
+        raise RuntimeError("a bug in a page")
+
+    web_app.add_route("/broken", broken)
+    transport = httpx.ASGITransport(
+        app=web_app, client=("203.0.113.7", 50000), raise_app_exceptions=False
+    )
+    async with httpx.AsyncClient(transport=transport, base_url="https://portal.test") as web:
+        answer = await web.get("/broken")
+    assert answer.status_code == 500
+    assert "a bug in a page" not in answer.text
+    csp = answer.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["cache-control"] == "no-store"
     assert answer.headers["strict-transport-security"].startswith("max-age=")
 
 
