@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from clientpay_tui.db.models import Base, Client, Invoice, InvoiceSource, Matter
 from clientpay_tui.services import passwords
 from clientpay_tui.services.context import Actor, command_line_actor
 from clientpay_tui.services.facade import Services
+from tests.waiting import until_sync
 
 PG_ENV = "CLIENTPAY_TEST_DATABASE_URL"
 
@@ -300,14 +302,52 @@ def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, st
     return real_head, NEWER
 
 
+class SlowQuery:
+    """A read of tens of seconds on either backend, unless stopped; :meth:`wait_running`
+    returns once the database is executing it (so an interrupt lands inside the query)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._ticking = threading.Event()  # SQLite: its progress handler ran
+
+    def __call__(self) -> object:
+        with self.db.read() as session:
+            if not self.db.is_sqlite:
+                return session.execute(text(f"SELECT pg_sleep(60) AS {SLOW_TAG}")).scalar()
+            raw = session.connection().connection.dbapi_connection
+            assert raw is not None
+            raw.set_progress_handler(self._tick, 10_000)
+            try:
+                return session.execute(
+                    text(
+                        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+                        " WHERE x < 1000000000) SELECT count(*) FROM c"
+                    )
+                ).scalar()
+            finally:
+                raw.set_progress_handler(None, 0)
+
+    def _tick(self) -> int:
+        self._ticking.set()
+        return 0  # go on
+
+    def running(self) -> bool:
+        if self.db.is_sqlite:
+            return self._ticking.is_set()
+        with self.db.read() as session:
+            sql = (
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                " AND datname = current_database() AND query LIKE :tagged"
+            )
+            return bool(session.execute(text(sql), {"tagged": f"%AS {SLOW_TAG}"}).scalar())
+
+    def wait_running(self, seconds: float = 10.0) -> None:
+        until_sync(self.running, seconds, "the slow query to start")
+
+
+SLOW_TAG = "clientpay_slow_query"
+
+
 def run_slow_query(db: Database) -> object:
     """A read of tens of seconds on either backend, unless stopped."""
-    if db.is_sqlite:
-        sql = (
-            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
-            " WHERE x < 1000000000) SELECT count(*) FROM c"
-        )
-    else:
-        sql = "SELECT pg_sleep(60)"
-    with db.read() as session:
-        return session.execute(text(sql)).scalar()
+    return SlowQuery(db)()

@@ -18,6 +18,7 @@ from clientpay_tui.services import demo_data
 from clientpay_tui.services.context import Actor
 from clientpay_tui.services.facade import Services
 from tests.conftest import FrozenClock
+from tests.waiting import until_idle
 
 
 @pytest.fixture
@@ -56,16 +57,11 @@ def snapshot_app(demo_services: Services) -> Callable[..., ClientPayApp]:
 
 async def settled(pilot: Pilot[Any]) -> None:
     """Wait for workers and screen switches, then stop every cursor blinking."""
-    app = pilot.app
-    for _ in range(100):
-        await pilot.pause(0.02)
-        busy = [w for w in app.workers if not w.is_finished and w.group != "mailer"]
-        if not busy:
-            break
-    for widget in app.screen.query("Input, TextArea"):
+    await until_idle(pilot)
+    for widget in pilot.app.screen.query("Input, TextArea"):
         assert isinstance(widget, Input | TextArea)
         widget.cursor_blink = False
-    await pilot.pause(0.05)
+    await until_idle(pilot)  # and a repaint without the cursor
 
 
 async def open_payer(pilot: Pilot[Any], payer_id: int) -> None:

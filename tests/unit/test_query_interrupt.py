@@ -13,7 +13,7 @@ from sqlalchemy import text
 from clientpay_tui.db.engine import Database
 from clientpay_tui.db.interrupt import QueryInterrupt, interruptible
 from clientpay_tui.errors import DatabaseError
-from tests.conftest import run_slow_query
+from tests.conftest import SlowQuery, run_slow_query
 
 
 def run_in_thread(fn) -> tuple[threading.Thread, dict[str, object]]:  # type: ignore[no-untyped-def]
@@ -34,8 +34,9 @@ def run_in_thread(fn) -> tuple[threading.Thread, dict[str, object]]:  # type: ig
 
 def test_an_interrupted_read_stops_and_the_next_read_works(db: Database) -> None:
     stop = QueryInterrupt()
-    thread, outcome = run_in_thread(interruptible(stop, functools.partial(run_slow_query, db)))
-    time.sleep(0.5)  # well inside the query
+    query = SlowQuery(db)
+    thread, outcome = run_in_thread(interruptible(stop, query))
+    query.wait_running()
     assert thread.is_alive()
     stop()
     thread.join(5)

@@ -20,15 +20,12 @@ from clientpay_tui.mail import outbox
 from clientpay_tui.mail.capture import LoopbackSmtpServer
 from clientpay_tui.mail.compose import compose
 from clientpay_tui.mail.sender import SmtpSender
+from tests.waiting import until_async
 
 
 async def until(condition: Callable[[], object], within: float = 10.0) -> None:
     """Wait on the running loop until ``condition()`` is true; fail after ``within`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
+    await until_async(condition, within)
 
 
 @dataclass
