@@ -29,7 +29,8 @@ PG_ENV = "CLIENTPAY_TEST_DATABASE_URL"
 
 # CI explores the same examples on every run, so a red build always reproduces; developers'
 # runs keep exploring new ones (and hypothesis's database replays what failed before).
-hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+# No deadline there: CI runs tests in parallel workers, so one example's time says little.
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
 if os.environ.get("CI"):
     hypothesis.settings.load_profile("ci")
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -90,12 +91,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL database for this test session, migrated to head."""
+    """A throw-away PostgreSQL database for this test session (each pytest-xdist worker is a
+    session of its own), migrated to head."""
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} is not set")
     url = make_url(base)
-    name = f"clientpay_test_{uuid.uuid4().hex[:12]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"clientpay_test_{worker}_{uuid.uuid4().hex[:12]}"
     admin = Database(url)
     with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
