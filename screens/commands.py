@@ -16,6 +16,7 @@ from textual.content import Content
 from clientpay_tui.screens.base import ClientPayScreen
 from clientpay_tui.screens.session import PayerOpener, StaffSession
 from clientpay_tui.text import printable
+from clientpay_tui.widgets.textual_compat import key_bindings
 
 
 def _highlighted(text: str, query: str) -> Content:
@@ -65,7 +66,7 @@ class ScreenCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Any]]:
         screen = self.screen
         found = []
-        for _key, bindings in screen._bindings.key_to_bindings.items():
+        for _key, bindings in key_bindings(screen):
             for binding in bindings:
                 if not binding.description or binding.system:
                     continue

@@ -17,13 +17,14 @@ from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from clientpay_tui.widgets.textual_compat import screen_lines
+
 STEP = 0.02
 
 
 def screen_text(app: Any) -> str:
     """What the terminal shows now, as plain text (one line per row)."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join(strip.text for strip in strips)
+    return "\n".join(screen_lines(app))
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], object], seconds: float = 10.0) -> None:

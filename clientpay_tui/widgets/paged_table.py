@@ -33,6 +33,7 @@ from clientpay_tui.errors import ClientPayError
 from clientpay_tui.text import one_line
 from clientpay_tui.widgets.row_source import ListSource, PageCache, RowSource
 from clientpay_tui.widgets.table_columns import Column, cell_text, column_widths, lay_out
+from clientpay_tui.widgets.textual_compat import end_app_with_error
 
 __all__ = ["Column", "ListSource", "PagedTable", "RowSource"]
 
@@ -314,7 +315,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
                 self.notify(one_line(error), severity="error", markup=False)
                 self._fetching.clear()
             elif isinstance(error, Exception):
-                self.app._handle_exception(error)
+                end_app_with_error(self.app, error)
 
     # -- geometry ---------------------------------------------------------------------------
 
