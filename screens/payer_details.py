@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.lazy import Lazy
 from textual.widgets import Button, Footer, Header, Switch, TabbedContent, TabPane, Tabs
 
-from clientpay_tui.db.models import IntegrationName
+from clientpay_tui.enums import IntegrationName
 from clientpay_tui.messages import MailDelivered
 from clientpay_tui.screens import access_flow
 from clientpay_tui.screens.add_associations import AddAssociationsScreen

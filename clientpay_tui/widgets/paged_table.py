@@ -28,8 +28,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
-from clientpay_tui.db.interrupt import QueryInterrupt, interruptible
 from clientpay_tui.errors import ClientPayError
+from clientpay_tui.query_interrupt import QueryInterrupt, interruptible
 from clientpay_tui.text import one_line
 from clientpay_tui.widgets.row_source import ListSource, PageCache, RowSource
 from clientpay_tui.widgets.table_columns import Column, cell_text, column_widths, lay_out

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from clientpay_tui.db.engine import Database
-from clientpay_tui.db.interrupt import QueryInterrupt, interruptible
 from clientpay_tui.errors import DatabaseError
+from clientpay_tui.query_interrupt import QueryInterrupt, interruptible
 from tests.conftest import SlowQuery, run_slow_query
 
 
