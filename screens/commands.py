@@ -7,6 +7,7 @@ and payer names are data.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
 
@@ -74,6 +75,7 @@ class ScreenCommands(Provider):
                 name = action.partition("(")[0]
                 reason = screen.denial(name) if isinstance(screen, ClientPayScreen) else None
                 key = self.app.get_key_display(binding)
+                command: Callable[[], object]
                 if reason and isinstance(screen, ClientPayScreen):
                     command = partial(screen.refuse, name)
                     help_text = reason
