@@ -161,7 +161,7 @@ def admin(services: Services) -> Actor:
 
 
 @pytest.fixture
-def make_actor(services: Services, admin: Actor):  # type: ignore[no-untyped-def]
+def make_actor(services: Services, admin: Actor):
     """Create a real staff account with a role and return it as a signed-in actor."""
 
     def make(role: Role, username: str | None = None) -> Actor:
@@ -295,7 +295,7 @@ def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, st
     )
     real_config = schema.alembic_config
 
-    def config(connection=None):  # type: ignore[no-untyped-def]
+    def config(connection=None):
         result = real_config(connection)
         result.set_main_option("script_location", str(target))
         return result

@@ -42,7 +42,7 @@ def test_a_hang_up_while_an_email_is_sent_records_it_and_it_goes_out_once(
         "smtp_security": "none",
         "mail_from": "Firm <billing@firm.test>",
     }
-    settings = load_settings(database_url=firm_database, **mail)  # type: ignore[arg-type]
+    settings = load_settings(database_url=firm_database, **mail)
     db = Database(firm_database)
     services = Services(db, settings)
     with db.read() as session:

@@ -66,6 +66,6 @@ async def settled(pilot: Pilot[Any]) -> None:
 
 async def open_payer(pilot: Pilot[Any], payer_id: int) -> None:
     await settled(pilot)
-    pilot.app.open_payer(payer_id)  # type: ignore[attr-defined]
+    pilot.app.open_payer(payer_id)
     await settled(pilot)
     await settled(pilot)

@@ -16,7 +16,7 @@ from clientpay_tui.query_interrupt import QueryInterrupt, interruptible
 from tests.conftest import SlowQuery, run_slow_query
 
 
-def run_in_thread(fn) -> tuple[threading.Thread, dict[str, object]]:  # type: ignore[no-untyped-def]
+def run_in_thread(fn) -> tuple[threading.Thread, dict[str, object]]:
     outcome: dict[str, object] = {}
 
     def target() -> None:
@@ -42,7 +42,7 @@ def test_an_interrupted_read_stops_and_the_next_read_works(db: Database) -> None
     thread.join(5)
     assert not thread.is_alive(), "the query ran on after the interrupt"
     assert isinstance(outcome.get("error"), DatabaseError), outcome
-    assert outcome["seconds"] < 3  # type: ignore[operator]
+    assert outcome["seconds"] < 3
     with db.read() as session:  # the pool's connection is usable again
         assert session.execute(text("SELECT 1")).scalar() == 1
 
