@@ -43,7 +43,7 @@ async def until(pilot: Pilot[Any], predicate: Callable[[], object], seconds: flo
 
 async def until_idle(
     pilot: Pilot[Any],
-    seconds: float = 10.0,
+    seconds: float = 30.0,
     quiet: float = 0.1,
     ignore_groups: tuple[str, ...] = ("mailer",),
 ) -> None:
@@ -65,7 +65,9 @@ async def until_idle(
         elif now - quiet_since >= quiet:
             return
         if now > deadline:
-            raise AssertionError(f"timed out after {seconds} s; workers still running: {busy}")
+            raise AssertionError(
+                f"the app was not quiet for {quiet} s within {seconds} s; running now: {busy}"
+            )
         await pilot.pause(STEP)
 
 

@@ -20,23 +20,35 @@ from clientpay_tui.services.facade import Services
 from tests.conftest import FrozenClock
 from tests.waiting import until_idle
 
+SNAPSHOT_SETTINGS = {
+    "firm_name": "Harbor & Finch LLP",
+    "portal_url": "https://portal.harbor-finch.example",
+    "mail_from": "Harbor & Finch Billing <billing@harbor-finch.example>",
+}
+
+
+@pytest.fixture(scope="session")
+def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data seeded once (seeding takes seconds, copying a file milliseconds); the data
+    is the same on every run: seeded, frozen clock."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(sqlite_template, path)
+    settings = load_settings(database_url=f"sqlite:///{path}", **SNAPSHOT_SETTINGS)
+    db = Database(settings.database_url)
+    demo_data.create_demo_data(Services(db, settings, FrozenClock()).ctx)
+    db.dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
+
 
 @pytest.fixture
-def demo_services(sqlite_template: Path, tmp_path: Path) -> Iterator[Services]:
-    """The demo data, identical on every run (seeded, frozen clock, SQLite only: a snapshot
-    shows the screen, not the backend)."""
+def demo_services(demo_template: Path, tmp_path: Path) -> Iterator[Services]:
+    """The demo data, identical on every run (SQLite only: a snapshot shows the screen, not
+    the backend)."""
     path = tmp_path / "snapshots.db"
-    shutil.copy(sqlite_template, path)
-    settings = load_settings(
-        database_url=f"sqlite:///{path}",
-        firm_name="Harbor & Finch LLP",
-        portal_url="https://portal.harbor-finch.example",
-        mail_from="Harbor & Finch Billing <billing@harbor-finch.example>",
-    )
+    shutil.copy(demo_template, path)
+    settings = load_settings(database_url=f"sqlite:///{path}", **SNAPSHOT_SETTINGS)
     db = Database(settings.database_url)
-    services = Services(db, settings, FrozenClock())
-    demo_data.create_demo_data(services.ctx)
-    yield services
+    yield Services(db, settings, FrozenClock())
     db.dispose()
 
 
