@@ -168,7 +168,7 @@ async def measure(services: Services, sql: FirstPageSql) -> dict[str, object]:
                 counted.append((loaded[-1] - pressed) * 1000)
                 texts.append(screen.query_one("#search", Input).value)
                 per_key.append((texts[-1], round(latencies[-1])))
-            screen.query_one("#search").value = ""
+            screen.query_one("#search", Input).value = ""
             await table.wait_loaded()
             await pilot.press("escape")
         rows = table.row_count

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from clientpay_tui.db.models import EmailKind
+from clientpay_tui.enums import EmailKind
 from clientpay_tui.errors import (
     EmailChangeNeedsLoginMove,
     RateLimited,

@@ -308,7 +308,9 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
 
     # -- selecting --------------------------------------------------------------------------
 
-    def action_toggle(self) -> None:
+    # Replaces DOMNode's generic action_toggle(attribute) on this screen on purpose: "toggle"
+    # is the space key's action here.
+    def action_toggle(self) -> None:  # type: ignore[override]
         row = self.table.highlighted
         if row is None:
             return

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from clientpay_tui.errors import ClientPayError, PermissionDenied
 from clientpay_tui.text import one_line
+from clientpay_tui.widgets.textual_compat import end_app_with_error, key_bindings
 
 if TYPE_CHECKING:
     # Types only: the sign-in screen and the app shell use this module before the services
@@ -52,7 +53,7 @@ def report_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:
     if isinstance(error, ClientPayError):
         error_toast(node.app, error)
     elif isinstance(error, Exception):
-        node.app._handle_exception(error)
+        end_app_with_error(node.app, error)
 
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -159,12 +160,12 @@ def help_entries(screen: Screen[Any]) -> list[HelpEntry]:
             HelpEntry(app.get_key_display(binding), binding.tooltip or binding.description, note)
         )
 
-    for _key, bindings in screen._bindings.key_to_bindings.items():
+    for _key, bindings in key_bindings(screen):
         for binding in bindings:
             add(screen, binding)
     extra = screen.HELP_EXTRA if isinstance(screen, ClientPayScreen) else []
     entries.extend(HelpEntry(key, description) for key, description in extra)
-    for _key, bindings in app._bindings.key_to_bindings.items():
+    for _key, bindings in key_bindings(app):
         for binding in bindings:
             add(app, binding)
     return entries

@@ -33,7 +33,7 @@ SHOWN_SKIPS = 5
 """Reasons listed in the confirm dialog (the summary lists every skipped payer)."""
 
 
-def confirm_text(plan: BulkPlan, welcome_days: int) -> str:
+def confirm_text(plan: BulkPlan, welcome_days: float) -> str:
     """What the confirm dialog says: who gets what, to how many addresses, and the skips."""
     payers, addresses = (
         plural(len(plan.targets), "payer"),

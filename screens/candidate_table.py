@@ -9,7 +9,7 @@ from datetime import date
 
 from rich.text import Text
 
-from clientpay_tui.db.models import InvoiceSource
+from clientpay_tui.enums import InvoiceSource
 from clientpay_tui.screens import picked
 from clientpay_tui.services.associations import Level, Selection
 from clientpay_tui.services.candidates import (

@@ -7,6 +7,7 @@ and payer names are data.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
 
@@ -17,6 +18,7 @@ from textual.content import Content
 from clientpay_tui.screens.base import ClientPayScreen
 from clientpay_tui.screens.session import PayerOpener, StaffSession
 from clientpay_tui.text import printable
+from clientpay_tui.widgets.textual_compat import key_bindings
 
 
 def _highlighted(text: str, query: str) -> Content:
@@ -65,8 +67,8 @@ class ScreenCommands(Provider):
 
     def _commands(self) -> list[tuple[str, str, Any]]:
         screen = self.screen
-        found = []
-        for _key, bindings in screen._bindings.key_to_bindings.items():
+        found: list[tuple[str, str, Callable[[], object]]] = []
+        for _key, bindings in key_bindings(screen):
             for binding in bindings:
                 if not binding.description or binding.system:
                     continue
@@ -77,6 +79,7 @@ class ScreenCommands(Provider):
                     continue  # hidden in the Footer too: it does not apply here now
                 reason = screen.denial(name) if isinstance(screen, ClientPayScreen) else None
                 key = self.app.get_key_display(binding)
+                command: Callable[[], object]
                 if reason and isinstance(screen, ClientPayScreen):
                     command = partial(screen.refuse, name)
                     help_text = reason

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Header, Label, Static, TabbedContent, TabPane
 
-from clientpay_tui.db.models import EmailStatus
+from clientpay_tui.enums import EmailStatus
 from clientpay_tui.messages import DataChanged, MailDelivered
 from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.session import StaffSession

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.lazy import Lazy
 from textual.widgets import Button, Footer, Header, Switch, TabbedContent, TabPane, Tabs
 
-from clientpay_tui.db.models import IntegrationName
+from clientpay_tui.enums import IntegrationName
 from clientpay_tui.errors import AccessStateError, NotFound
 from clientpay_tui.messages import DataChanged, MailDelivered
 from clientpay_tui.screens import access_flow
@@ -176,7 +176,8 @@ class PayerDetailsScreen(ClientPayScreen[None]):
 
     async def ask(self, dialog: ConfirmScreen) -> bool:
         """Show a dialog and wait for the answer (inside a worker)."""
-        return bool(await self.app.push_screen_wait(dialog))
+        answer: bool = await self.app.push_screen_wait(dialog)
+        return bool(answer)
 
     async def reload(
         self, *, discard_edits: bool = False, detail: PayerDetail | None = None
@@ -311,8 +312,9 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         """Show the tab at ``index`` (0-based) and put the focus on the tab bar, so that the
         arrows go on from there and nothing hidden keeps the focus."""
         panes = list(self.query_one(TabbedContent).query(TabPane))
-        if 0 <= index < len(panes) and panes[index].id:
-            self.query_one(TabbedContent).active = panes[index].id
+        pane_id = panes[index].id if 0 <= index < len(panes) else None
+        if pane_id:
+            self.query_one(TabbedContent).active = pane_id
             self.set_focus(self.query_one(Tabs))
 
     @work(group="leave", exclusive=True, exit_on_error=False)

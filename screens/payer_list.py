@@ -214,7 +214,9 @@ class PayerListScreen(ClientPayScreen[None]):
     def _mark(self, row: PayerRow) -> Text:
         return Text("✓", style="bold") if self.picked.has(row.id) else Text(" ")
 
-    def action_toggle(self) -> None:
+    # Replaces DOMNode's generic action_toggle(attribute) on this screen on purpose: "toggle"
+    # is the space key's action here.
+    def action_toggle(self) -> None:  # type: ignore[override]
         row = self.table.highlighted
         if row is None:
             return

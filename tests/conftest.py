@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,12 +23,14 @@ from clientpay_tui.db.models import Base, Client, Invoice, InvoiceSource, Matter
 from clientpay_tui.services import passwords
 from clientpay_tui.services.context import Actor, command_line_actor
 from clientpay_tui.services.facade import Services
+from tests.waiting import until_sync
 
 PG_ENV = "CLIENTPAY_TEST_DATABASE_URL"
 
 # CI explores the same examples on every run, so a red build always reproduces; developers'
 # runs keep exploring new ones (and hypothesis's database replays what failed before).
-hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+# No deadline there: CI runs tests in parallel workers, so one example's time says little.
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
 if os.environ.get("CI"):
     hypothesis.settings.load_profile("ci")
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -97,12 +100,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL database for this test session, migrated to head."""
+    """A throw-away PostgreSQL database for this test session (each pytest-xdist worker is a
+    session of its own), migrated to head."""
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} is not set")
     url = make_url(base)
-    name = f"clientpay_test_{uuid.uuid4().hex[:12]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"clientpay_test_{worker}_{uuid.uuid4().hex[:12]}"
     admin = Database(url)
     with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -165,7 +170,7 @@ def admin(services: Services) -> Actor:
 
 
 @pytest.fixture
-def make_actor(services: Services, admin: Actor):  # type: ignore[no-untyped-def]
+def make_actor(services: Services, admin: Actor):
     """Create a real staff account with a role and return it as a signed-in actor."""
 
     def make(role: Role, username: str | None = None) -> Actor:
@@ -301,7 +306,7 @@ def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, st
     )
     real_config = schema.alembic_config
 
-    def config(connection=None):  # type: ignore[no-untyped-def]
+    def config(connection=None):
         result = real_config(connection)
         result.set_main_option("script_location", str(target))
         return result
@@ -311,14 +316,52 @@ def newer_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, st
     return real_head, NEWER
 
 
+class SlowQuery:
+    """A read of tens of seconds on either backend, unless stopped; :meth:`wait_running`
+    returns once the database is executing it (so an interrupt lands inside the query)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._ticking = threading.Event()  # SQLite: its progress handler ran
+
+    def __call__(self) -> object:
+        with self.db.read() as session:
+            if not self.db.is_sqlite:
+                return session.execute(text(f"SELECT pg_sleep(60) AS {SLOW_TAG}")).scalar()
+            raw = session.connection().connection.dbapi_connection
+            assert raw is not None
+            raw.set_progress_handler(self._tick, 10_000)
+            try:
+                return session.execute(
+                    text(
+                        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+                        " WHERE x < 1000000000) SELECT count(*) FROM c"
+                    )
+                ).scalar()
+            finally:
+                raw.set_progress_handler(None, 0)
+
+    def _tick(self) -> int:
+        self._ticking.set()
+        return 0  # go on
+
+    def running(self) -> bool:
+        if self.db.is_sqlite:
+            return self._ticking.is_set()
+        with self.db.read() as session:
+            sql = (
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                " AND datname = current_database() AND query LIKE :tagged"
+            )
+            return bool(session.execute(text(sql), {"tagged": f"%AS {SLOW_TAG}"}).scalar())
+
+    def wait_running(self, seconds: float = 10.0) -> None:
+        until_sync(self.running, seconds, "the slow query to start")
+
+
+SLOW_TAG = "clientpay_slow_query"
+
+
 def run_slow_query(db: Database) -> object:
     """A read of tens of seconds on either backend, unless stopped."""
-    if db.is_sqlite:
-        sql = (
-            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
-            " WHERE x < 1000000000) SELECT count(*) FROM c"
-        )
-    else:
-        sql = "SELECT pg_sleep(60)"
-    with db.read() as session:
-        return session.execute(text(sql)).scalar()
+    return SlowQuery(db)()

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from clientpay_tui.db import interrupt
+from clientpay_tui import query_interrupt as interrupt
 from clientpay_tui.errors import DatabaseBusy, DatabaseError
 
 SQLITE_BUSY_TIMEOUT_S = 10.0
@@ -80,7 +80,7 @@ class Database:
     @contextmanager
     def read(self, *, each_statement: bool = False) -> Iterator[Session]:
         """A session for queries; its transaction is always rolled back. Under a
-        :class:`~clientpay_tui.db.interrupt.QueryInterrupt` its statements can be stopped
+        :class:`~clientpay_tui.query_interrupt.QueryInterrupt` its statements can be stopped
         from another thread.
 
         Args:

@@ -28,6 +28,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from clientpay_tui.db.types import UTCDateTime
+from clientpay_tui.enums import (  # re-exported: the columns' values
+    EmailKind,
+    EmailStatus,
+    IntegrationName,
+    InvoiceSource,
+    LoginStatus,
+    Role,
+    TokenPurpose,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -61,53 +70,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
-
-
-class Role(enum.StrEnum):
-    AGENT = "agent"
-    STAFF = "staff"
-    ADMIN = "admin"
-
-
-class LoginStatus(enum.StrEnum):
-    INVITED = "invited"
-    ACTIVE = "active"
-
-
-class TokenPurpose(enum.StrEnum):
-    WELCOME = "welcome"
-    RESET = "reset"
-
-
-class InvoiceSource(enum.StrEnum):
-    INTERNAL = "internal"
-    CONNECT = "connect"
-    EXTERNAL = "external"
-
-
-class EmailKind(enum.StrEnum):
-    WELCOME = "welcome"
-    RESET = "reset"
-    ACCESS_ADDED = "access_added"
-    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an email kind, not a secret
-    LOGIN_MOVED = "login_moved"
-    """To a login's old address when staff move the login to another one (no link in it)."""
-    SIGN_IN_CODE = "sign_in_code"
-    RECEIPT = "receipt"
-    INVITE_REMINDER = "invite_reminder"
-    """The one reminder of an invitation not accepted after ``invite_reminder_days``."""
-
-
-class EmailStatus(enum.StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class IntegrationName(enum.StrEnum):
-    CONNECT = "connect"
-    INVOICING = "invoicing"
 
 
 class Staff(Base):

@@ -23,7 +23,7 @@ FTS_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 MIN_TRIGRAM = 3
 FIRST_FTS_TABLES = ("payer_fts", "client_fts", "matter_fts")
-"""The indexes of migration 0001 (0006 added ``invoice_fts``)."""
+"""The indexes of migration 0001 (0009 added ``invoice_fts``)."""
 
 
 def is_search_index_object(name: str | None, type_: str) -> bool:

@@ -163,7 +163,7 @@ class BulkAccessService:
         self,
         actor: Actor,
         plan: BulkPlan,
-        on_progress: Callable[[BulkProgress], None] | None = None,
+        on_progress: Callable[[BulkProgress], object] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> BulkResult:
         """Email each target of ``plan`` in turn, each in its own transaction.

@@ -28,11 +28,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
-from clientpay_tui.db.interrupt import QueryInterrupt, interruptible
 from clientpay_tui.errors import ClientPayError
+from clientpay_tui.query_interrupt import QueryInterrupt, interruptible
 from clientpay_tui.text import one_line
 from clientpay_tui.widgets.row_source import ListSource, PageCache, RowSource
 from clientpay_tui.widgets.table_columns import Column, cell_text, column_widths, lay_out
+from clientpay_tui.widgets.textual_compat import end_app_with_error
 
 __all__ = ["Column", "ListSource", "PagedTable", "RowSource"]
 
@@ -395,7 +396,7 @@ class PagedTable(ScrollView, Generic[RowT], can_focus=True):
                 self.notify(one_line(error), severity="error", markup=False)
                 self._fetching.clear()
             elif isinstance(error, Exception):
-                self.app._handle_exception(error)
+                end_app_with_error(self.app, error)
 
     # -- geometry ---------------------------------------------------------------------------
 

@@ -17,10 +17,12 @@ from textual import events
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
+from clientpay_tui.widgets.textual_compat import bindings_for_key
+
 
 async def run_own_binding(widget: Widget, event: events.Key) -> bool:
     """Run ``widget``'s own non-priority binding for ``event`` now; True if one ran."""
-    for binding in widget._bindings.key_to_bindings.get(event.key, ()):
+    for binding in bindings_for_key(widget, event.key):
         if not binding.priority and await widget.app.run_action(binding.action, widget):
             event.stop()
             event.prevent_default()

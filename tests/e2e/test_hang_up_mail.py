@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from clientpay_tui.services.context import command_line_actor
 from clientpay_tui.services.facade import Services
 from tests.e2e.terminal import Terminal, environment, installed_command
 from tests.e2e.test_terminal import Inbox
+from tests.waiting import until_sync
 
 ANSWER_DELAY = 1.5
 """How long the server sits on the message before it answers (well within SMTP_TIMEOUT)."""
@@ -30,13 +30,6 @@ ANSWER_DELAY = 1.5
 def inbox() -> Iterator[Inbox]:
     with Inbox() as server:
         yield server
-
-
-def _wait(condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 @pytest.mark.slow
@@ -49,7 +42,7 @@ def test_a_hang_up_while_an_email_is_sent_records_it_and_it_goes_out_once(
         "smtp_security": "none",
         "mail_from": "Firm <billing@firm.test>",
     }
-    settings = load_settings(database_url=firm_database, **mail)  # type: ignore[arg-type]
+    settings = load_settings(database_url=firm_database, **mail)
     db = Database(firm_database)
     services = Services(db, settings)
     with db.read() as session:
@@ -63,11 +56,11 @@ def test_a_hang_up_while_an_email_is_sent_records_it_and_it_goes_out_once(
     process = terminal.child.ptyproc
     try:
         terminal.wait_for("Sign in to")  # the app delivers the outbox behind the sign-in
-        _wait(lambda: inbox.handler.data_started == 1, 15, "the email to reach the server")
+        until_sync(lambda: inbox.handler.data_started == 1, 15, "the email to reach the server")
         # The SSH session goes away mid-send: the terminal closes and the kernel sends SIGHUP.
         process.fileobj.close()
         process.closed = terminal.child.closed = True
-        _wait(lambda: not process.isalive(), ANSWER_DELAY + 15, "the app to exit")
+        until_sync(lambda: not process.isalive(), ANSWER_DELAY + 15, "the app to exit")
         assert process.signalstatus is None, "killed by the signal instead of exiting"
         assert process.exitstatus == 129
     finally:

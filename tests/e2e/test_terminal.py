@@ -7,7 +7,6 @@ import asyncio
 import email
 import hashlib
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -26,6 +25,7 @@ from tests.e2e.terminal import (
     installed_command,
 )
 from tests.unit.mail.conftest import RecordingHandler
+from tests.waiting import until_sync
 
 
 class Inbox:
@@ -57,9 +57,8 @@ class Inbox:
         self._thread.join(5)
 
     def wait(self, count: int, seconds: float = 15.0) -> None:
-        deadline = time.monotonic() + seconds
-        while len(self.handler.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """Wait for ``count`` messages; fail after ``seconds``."""
+        until_sync(lambda: len(self.handler.messages) >= count, seconds, f"{count} message(s)")
 
 
 @pytest.fixture

@@ -18,24 +18,37 @@ from clientpay_tui.services import demo_data
 from clientpay_tui.services.context import Actor
 from clientpay_tui.services.facade import Services
 from tests.conftest import FrozenClock
+from tests.waiting import until_idle
+
+SNAPSHOT_SETTINGS = {
+    "firm_name": "Harbor & Finch LLP",
+    "portal_url": "https://portal.harbor-finch.example",
+    "mail_from": "Harbor & Finch Billing <billing@harbor-finch.example>",
+}
+
+
+@pytest.fixture(scope="session")
+def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data seeded once (seeding takes seconds, copying a file milliseconds); the data
+    is the same on every run: seeded, frozen clock."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(sqlite_template, path)
+    settings = load_settings(database_url=f"sqlite:///{path}", **SNAPSHOT_SETTINGS)
+    db = Database(settings.database_url)
+    demo_data.create_demo_data(Services(db, settings, FrozenClock()).ctx)
+    db.dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
 
 
 @pytest.fixture
-def demo_services(sqlite_template: Path, tmp_path: Path) -> Iterator[Services]:
-    """The demo data, identical on every run (seeded, frozen clock, SQLite only: a snapshot
-    shows the screen, not the backend)."""
+def demo_services(demo_template: Path, tmp_path: Path) -> Iterator[Services]:
+    """The demo data, identical on every run (SQLite only: a snapshot shows the screen, not
+    the backend)."""
     path = tmp_path / "snapshots.db"
-    shutil.copy(sqlite_template, path)
-    settings = load_settings(
-        database_url=f"sqlite:///{path}",
-        firm_name="Harbor & Finch LLP",
-        portal_url="https://portal.harbor-finch.example",
-        mail_from="Harbor & Finch Billing <billing@harbor-finch.example>",
-    )
+    shutil.copy(demo_template, path)
+    settings = load_settings(database_url=f"sqlite:///{path}", **SNAPSHOT_SETTINGS)
     db = Database(settings.database_url)
-    services = Services(db, settings, FrozenClock())
-    demo_data.create_demo_data(services.ctx)
-    yield services
+    yield Services(db, settings, FrozenClock())
     db.dispose()
 
 
@@ -56,20 +69,15 @@ def snapshot_app(demo_services: Services) -> Callable[..., ClientPayApp]:
 
 async def settled(pilot: Pilot[Any]) -> None:
     """Wait for workers and screen switches, then stop every cursor blinking."""
-    app = pilot.app
-    for _ in range(100):
-        await pilot.pause(0.02)
-        busy = [w for w in app.workers if not w.is_finished and w.group != "mailer"]
-        if not busy:
-            break
-    for widget in app.screen.query("Input, TextArea"):
+    await until_idle(pilot)
+    for widget in pilot.app.screen.query("Input, TextArea"):
         assert isinstance(widget, Input | TextArea)
         widget.cursor_blink = False
-    await pilot.pause(0.05)
+    await until_idle(pilot)  # and a repaint without the cursor
 
 
 async def open_payer(pilot: Pilot[Any], payer_id: int) -> None:
     await settled(pilot)
-    pilot.app.open_payer(payer_id)  # type: ignore[attr-defined]
+    pilot.app.open_payer(payer_id)
     await settled(pilot)
     await settled(pilot)

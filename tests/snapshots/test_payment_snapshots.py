@@ -41,9 +41,9 @@ def _tab(tab: str) -> Callable[[Any], Any]:
     return show
 
 
-def test_wallets_tab(snap_compare, test_mode_app):  # type: ignore[no-untyped-def]
+def test_wallets_tab(snap_compare, test_mode_app):
     assert snap_compare(test_mode_app(), run_before=_tab("wallets-tab"))
 
 
-def test_transactions_tab(snap_compare, test_mode_app):  # type: ignore[no-untyped-def]
+def test_transactions_tab(snap_compare, test_mode_app):
     assert snap_compare(test_mode_app(), run_before=_tab("transactions-tab"))

@@ -8,6 +8,7 @@ Liskov (no login), 10 a name that looks like markup.
 from __future__ import annotations
 
 from tests.snapshots.conftest import open_payer, settled
+from tests.waiting import until
 
 ADA, ALAN, BARBARA, MARKUP = 1, 2, 5, 10
 
@@ -173,12 +174,7 @@ def test_sign_in_after_idle_sign_out(snap_compare, snapshot_app):
         pilot.app.screen.query_one("#phone", Input).focus()
         await pilot.press(*"0123")
         seconds[0] += 30 * 60
-        for _ in range(250):
-            if isinstance(pilot.app.screen, SignInScreen):
-                break
-            await pilot.pause(0.02)
-        else:
-            raise AssertionError("no idle sign-out")
+        await until(pilot, lambda: isinstance(pilot.app.screen, SignInScreen))  # idle sign-out
         await settled(pilot)
 
     assert snap_compare(app, run_before=run_before)

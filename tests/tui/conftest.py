@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from textual.notifications import Notification
 
 from clientpay_tui.app import ClientPayApp
 from clientpay_tui.db.models import (
@@ -21,6 +22,9 @@ from clientpay_tui.db.models import (
 from clientpay_tui.services.context import Actor
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.payers import PayerForm
+from tests.waiting import ToastLog, screen_text, until
+
+__all__ = ["screen_text", "until"]  # tests import them from here too
 
 SIZE = (80, 24)
 
@@ -38,7 +42,7 @@ def agent(make_actor: Callable[..., Actor]) -> Actor:
 @pytest.fixture
 def make_app(services: Services) -> Callable[..., ClientPayApp]:
     def make(actor: Actor | None = None, **kwargs: Any) -> ClientPayApp:
-        return ClientPayApp(services, actor=actor, handle_sighup=False, **kwargs)
+        return RecordingApp(services, actor=actor, handle_sighup=False, **kwargs)
 
     return make
 
@@ -98,26 +102,26 @@ def integration_enabled(services: Services, name: IntegrationName) -> bool:
         return bool(row and row.enabled)
 
 
+class RecordingApp(ClientPayApp):
+    """The app, with every toast it shows recorded through ``run_test``'s message hook."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.toast_log = ToastLog()
+
+    def run_test(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("message_hook", self.toast_log.hook)
+        return super().run_test(*args, **kwargs)
+
+
 def toasts(app: ClientPayApp) -> list[str]:
-    return [notification.message for notification in app._notifications]
+    assert isinstance(app, RecordingApp), "make the app with the make_app fixture"
+    return app.toast_log.messages
 
 
-def screen_text(app: ClientPayApp) -> str:
-    """What the terminal shows now, as plain text (one line per row)."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join(strip.text for strip in strips)
-
-
-async def until(pilot: Any, predicate: Callable[[], object], seconds: float = 5.0) -> None:
-    """Let the app run until ``predicate()`` holds (workers run SQL in threads)."""
-    for _ in range(int(seconds / 0.02)):
-        if predicate():
-            await pilot.pause()
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(
-        f"timed out waiting for {predicate}; the screen shows:\n{screen_text(pilot.app)}"
-    )
+def notifications(app: ClientPayApp) -> list[Notification]:
+    assert isinstance(app, RecordingApp), "make the app with the make_app fixture"
+    return app.toast_log.notifications
 
 
 async def open_details(app: ClientPayApp, pilot: Any, payer_id: int) -> Any:

@@ -23,6 +23,7 @@ from tests.tui.conftest import (
     toasts,
     until,
 )
+from tests.waiting import settle_before_checking_nothing_happened
 
 
 @pytest.fixture
@@ -361,10 +362,10 @@ async def test_a_second_c_while_creating_is_ignored(
         await pilot.press("down", "space", "c")
         await until(pilot, lambda: "creating…" in screen_text(app))
         await pilot.press("c")
-        await pilot.pause(0.1)
+        await settle_before_checking_nothing_happened(pilot, 0.1)  # the second "c" is ignored
         gate.set()
         await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
-        await pilot.pause(0.3)
+        await settle_before_checking_nothing_happened(pilot, 0.3)
         assert [t for t in toasts(app) if "Created" in t] == ["Created 1 invoice association."]
         assert screen.creating is False
     assert len(associations(services, payer)) == 1

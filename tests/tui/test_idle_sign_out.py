@@ -19,6 +19,7 @@ from clientpay_tui.screens.sign_in import SignInScreen
 from clientpay_tui.services import demo_data
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.payers import PayerForm
+from clientpay_tui.widgets.textual_compat import timer_names
 from tests.tui.conftest import emails_to, open_details, payer_row, until
 from tests.tui.test_mail_delivery import grant, sender_for
 from tests.unit.mail.conftest import RecordingHandler
@@ -151,7 +152,7 @@ async def test_zero_means_never(db, settings, clock, staff, ticker):
         await until(pilot, lambda: isinstance(app.screen, PayerListScreen))
         ticker.advance(10 * 24 * 60)
         assert not app.idle.expired()
-        assert not [timer for timer in app._timers if timer.name == "idle sign-out"]
+        assert "idle sign-out" not in timer_names(app)
         await pilot.press("x")
         assert isinstance(app.screen, PayerListScreen)
         assert app.idle_checks == 0

@@ -21,6 +21,7 @@ from tests.tui.conftest import (
     toasts,
     until,
 )
+from tests.waiting import settle_before_checking_nothing_happened
 
 
 async def test_grant_names_the_address_and_queues_the_welcome_email(
@@ -64,7 +65,7 @@ async def test_cancel_leaves_the_switch_off_and_sends_nothing(make_app, staff, s
         await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
         await pilot.press("l", "escape")  # escape cancels as well
         await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
-        await pilot.pause(0.1)
+        await settle_before_checking_nothing_happened(pilot)
         assert switch.value is False
     assert login_of(services, payer) is None
     assert emails_to(services, "barbara@example.com") == []
@@ -110,7 +111,7 @@ async def test_switching_off_asks_before_deleting(make_app, staff, services, add
         confirm = await dialog(app, pilot)
         assert "Delete the portal login" in dialog_text(confirm)
         await pilot.press("n")
-        await pilot.pause(0.1)
+        await settle_before_checking_nothing_happened(pilot)
         assert screen.query_one("#login-access", Switch).value is True
     assert login_of(services, payer) is not None
 
@@ -171,7 +172,7 @@ async def test_a_second_email_within_a_minute_asks_again(
         assert "09:30:00 UTC" in dialog_text(again)
         await pilot.press("n")  # don't send
         await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
-        await pilot.pause(0.1)
+        await settle_before_checking_nothing_happened(pilot)
         assert len(emails_to(services, "ada@example.com")) == 1
         await pilot.press("r")
         await dialog(app, pilot)
@@ -241,6 +242,6 @@ async def test_unlock_is_not_offered_for_a_login_that_is_not_locked(
         screen = await open_details(app, pilot, payer)
         assert not screen.query_one("#unlock", Button).display
         await pilot.press("u")
-        await pilot.pause(0.1)
+        await settle_before_checking_nothing_happened(pilot)
         assert isinstance(app.screen, PayerDetailsScreen)
         assert "Unlock" not in screen_text(app)

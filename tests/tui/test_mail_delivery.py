@@ -11,7 +11,7 @@ import pytest
 from clientpay_tui.db.models import EmailStatus
 from clientpay_tui.mail.capture import LoopbackSmtpServer
 from clientpay_tui.mail.sender import SmtpSender
-from tests.tui.conftest import dialog, emails_to, open_details, toasts, until
+from tests.tui.conftest import dialog, emails_to, notifications, open_details, toasts, until
 from tests.unit.mail.conftest import RecordingHandler
 
 
@@ -59,7 +59,7 @@ async def test_refused_email_is_an_error_toast_and_the_status_says_so(
     async with app.run_test(size=(80, 24)) as pilot:
         await grant(app, pilot, payer)
         await until(pilot, lambda: any("failed" in t and "550" in t for t in toasts(app)))
-        failed = [n for n in app._notifications if "failed" in n.message]
+        failed = [n for n in notifications(app) if "failed" in n.message]
         assert failed[0].severity == "error" and failed[0].markup is False
         assert "[no such user]" in failed[0].message  # literal, not markup
         screen = app.screen
@@ -80,7 +80,7 @@ async def test_unreachable_server_is_a_retry_warning_and_nothing_is_lost(
     async with app.run_test(size=(80, 24)) as pilot:
         await grant(app, pilot, payer)
         await until(pilot, lambda: any("queued for retry" in t for t in toasts(app)))
-        retry = [n for n in app._notifications if "queued for retry" in n.message]
+        retry = [n for n in notifications(app) if "queued for retry" in n.message]
         assert retry[0].severity == "warning"
     [email] = emails_to(services, "barbara@example.com")
     assert email.status == EmailStatus.QUEUED

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from clientpay_tui.db.models import EmailStatus, OutboxEmail
 from clientpay_tui.screens.mail import MailScreen
-from tests.tui.conftest import emails_to, toasts, until
+from tests.tui.conftest import emails_to, notifications, toasts, until
 
 
 def _fail(services, email_id: int) -> None:
@@ -43,7 +43,7 @@ async def test_a_retry_of_a_deleted_logins_email_is_refused_with_the_reason(
         await _retry_highlighted(app, pilot)
         reason = "The login of ada@example.com was deleted, so this email cannot be retried"
         await until(pilot, lambda: any(reason in t for t in toasts(app)))
-        [refusal] = [n for n in app._notifications if reason in n.message]
+        [refusal] = [n for n in notifications(app) if reason in n.message]
         assert "\n" not in refusal.message and refusal.markup is False
         assert isinstance(app.screen, MailScreen)  # the app goes on
     [after] = emails_to(services, "ada@example.com")

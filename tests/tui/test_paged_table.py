@@ -10,7 +10,8 @@ from textual.app import App, ComposeResult
 from clientpay_tui.db.engine import Database
 from clientpay_tui.errors import DatabaseError, QueryInterrupted
 from clientpay_tui.widgets.paged_table import Column, PagedTable
-from tests.conftest import run_slow_query
+from tests.conftest import SlowQuery
+from tests.waiting import settle_before_checking_nothing_happened, until
 
 
 class Source:
@@ -33,32 +34,22 @@ class TableApp(App[None]):
         yield PagedTable([Column("Row", lambda row: row)], page_size=10)
 
 
-async def wait_until(pilot, condition, seconds: float = 3.0) -> bool:  # type: ignore[no-untyped-def]
-    for _ in range(int(seconds / 0.01)):
-        if condition():
-            return True
-        await pilot.pause(0.01)
-    return condition()
-
-
 async def test_a_newer_load_shows_while_the_previous_count_still_runs() -> None:
     gate = threading.Event()
     app = TableApp()
     async with app.run_test() as pilot:
         table = app.query_one(PagedTable)
         table.load(Source("slow", 500, gate))  # a full first page: its count is awaited
-        assert await wait_until(pilot, lambda: table.row_at(0) == "slow 0")
+        await until(pilot, lambda: table.row_at(0) == "slow 0")
 
         table.load(Source("fast", 30))
-        shown = await wait_until(
-            pilot, lambda: table.row_at(0) == "fast 0" and table.row_count == 30
-        )
+        await until(pilot, lambda: table.row_at(0) == "fast 0" and table.row_count == 30)
         still_counting = not gate.is_set()
         gate.set()  # let the slow count finish (late)
         await table.wait_loaded()
-        await pilot.pause(0.1)
+        await settle_before_checking_nothing_happened(pilot, 0.1)
 
-        assert shown and still_counting
+        assert still_counting
         assert table.row_at(0) == "fast 0" and table.row_count == 30  # the late count is dropped
 
 
@@ -67,7 +58,7 @@ class SlowCountSource(Source):
 
     def __init__(self, db: Database) -> None:
         super().__init__("slow", 500)
-        self.db = db
+        self.query = SlowQuery(db)
         self.started = threading.Event()
         self.ended = threading.Event()
         self.error: Exception | None = None
@@ -75,7 +66,7 @@ class SlowCountSource(Source):
     def count(self) -> tuple[int, bool]:
         self.started.set()
         try:
-            run_slow_query(self.db)
+            self.query()
         except Exception as error:  # the interrupt's DatabaseError, read by nobody else
             self.error = error
             raise
@@ -90,10 +81,9 @@ async def test_a_superseded_count_is_stopped_not_left_running(db: Database) -> N
     async with app.run_test() as pilot:
         table = app.query_one(PagedTable)
         table.load(slow)
-        assert await wait_until(pilot, lambda: slow.started.is_set())
-        await pilot.pause(0.3)  # inside the query
+        await until(pilot, slow.query.running)  # inside the query
         table.load(Source("fast", 30))
-        assert await wait_until(pilot, lambda: slow.ended.is_set(), seconds=5)
+        await until(pilot, slow.ended.is_set)
         assert isinstance(slow.error, QueryInterrupted | DatabaseError), slow.error
         await table.wait_loaded()
         assert table.row_at(0) == "fast 0" and table.row_count == 30
@@ -156,7 +146,7 @@ async def test_a_move_during_a_reload_is_not_undone() -> None:
         source.gate.clear()
         source.fetching.clear()
         table.reload()
-        assert await wait_until(pilot, source.fetching.is_set)
+        await until(pilot, source.fetching.is_set)
         await pilot.press("down", "down")  # while the reload's query runs
         source.gate.set()
         await table.wait_loaded()
@@ -175,7 +165,7 @@ async def test_a_reload_shows_the_last_count_until_the_new_one_arrives() -> None
         source.rows.append("row 300")
         before = table._data
         table.reload()
-        assert await wait_until(pilot, lambda: table._data is not before)  # rows are back
+        await until(pilot, lambda: table._data is not before)  # rows are back
         await pilot.pause()
         # Not "10+" while the count runs: the last count stands.
         assert (table.row_count, table.more_rows) == (300, False)
@@ -211,6 +201,6 @@ async def test_a_burst_of_loads_fetches_only_the_last() -> None:
             app.set_timer(
                 0.001 * (index + 1), lambda text=text: table.load(RecordingSource(text, fetched))
             )
-        assert await wait_until(pilot, lambda: table.row_at(0) == "ada ba 0")
+        await until(pilot, lambda: table.row_at(0) == "ada ba 0")
         await table.wait_loaded()
     assert fetched == ["ada ba"]

@@ -30,8 +30,7 @@ async def test_search_filters_and_enter_opens_from_the_search_box(make_app, staf
         assert "Grace Hopper" in screen_text(app)
         assert "Ada Lovelace" not in screen_text(app)
         await pilot.press("enter")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, PayerDetailsScreen)
+        await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
         assert app.screen.detail.id == grace
 
 

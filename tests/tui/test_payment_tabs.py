@@ -23,12 +23,12 @@ TODAY = date(2026, 3, 2)
 
 
 @pytest.fixture
-def services(db, settings, clock) -> Services:  # type: ignore[no-untyped-def]
+def services(db, settings, clock) -> Services:
     return Services(db, settings, clock, gateway=TestGateway())
 
 
 @pytest.fixture
-def paid_payer(services, admin, add_payer, firm) -> int:  # type: ignore[no-untyped-def]
+def paid_payer(services, admin, add_payer, firm) -> int:
     """A payer who saved two cards in the portal (one expiring this month, its holder name
     looking like markup) and paid INV-7 with one."""
     connect(services, admin)

@@ -22,6 +22,7 @@ from clientpay_tui.services.associations import Level, Selection
 from clientpay_tui.services.payers import PayerForm
 from clientpay_tui.services.validation import search_key
 from clientpay_tui.text import printable
+from clientpay_tui.widgets.textual_compat import screen_lines
 from tests.tui.conftest import connect, dialog, dialog_text, open_details, until
 from tests.unit.hostile.conftest import hostile_text
 
@@ -78,11 +79,10 @@ def _store(services: Any, admin: Any, name: str, other: str) -> int:
 
 
 def _assert_terminal_safe(app: Any, where: str) -> None:
-    """Every segment the compositor would write holds no control character."""
-    for y, strip in enumerate(app.screen._compositor.render_strips()):
-        for segment in strip:
-            match = CONTROL.search(segment.text)
-            assert match is None, f"{where}, row {y}: control {match.group()!r} on screen"
+    """Every row the compositor would write holds no control character."""
+    for y, line in enumerate(screen_lines(app)):
+        match = CONTROL.search(line)
+        assert match is None, f"{where}, row {y}: control {match.group()!r} on screen"
 
 
 @settings(

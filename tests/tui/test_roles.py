@@ -13,11 +13,13 @@ from tests.tui.conftest import (
     emails_to,
     kinds,
     login_of,
+    notifications,
     open_details,
     screen_text,
     toasts,
     until,
 )
+from tests.waiting import settle_before_checking_nothing_happened
 
 REASON = "Only staff or above may grant login access; you are agent."
 
@@ -34,7 +36,8 @@ async def test_agent_sees_disabled_controls_with_the_reason(make_app, agent, ser
         assert save.tooltip == "Only staff or above may edit payers; you are agent."
         assert screen.query_one("#name", Input).disabled
         await pilot.press("l", "ctrl+s")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: len(toasts(app)) >= 2)
+        await settle_before_checking_nothing_happened(pilot)
         assert app.screen is screen  # no dialog opened
         # … and the keys say why, instead of doing nothing.
         assert toasts(app)[-2:] == [
@@ -62,7 +65,7 @@ async def test_agent_may_re_send_the_welcome_email(
         assert not screen.query_one("#reset", Button).disabled
         assert screen.query_one("#delete-login", Button).disabled
         await pilot.press("d")
-        await pilot.pause(0.2)
+        await settle_before_checking_nothing_happened(pilot)
         assert app.screen is screen
         await pilot.press("r")
         await dialog(app, pilot)
@@ -98,6 +101,6 @@ async def test_a_refusal_by_the_service_is_a_toast(make_app, staff, services, ad
         await dialog(app, pilot)
         await pilot.press("y")
         await until(pilot, lambda: "The staff account sam is disabled." in toasts(app))
-        notification = list(app._notifications)[-1]
+        notification = notifications(app)[-1]
         assert notification.severity == "warning"
     assert login_of(services, payer) is None

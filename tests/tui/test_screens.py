@@ -27,6 +27,7 @@ from tests.tui.conftest import (
     toasts,
     until,
 )
+from tests.waiting import settle_before_checking_nothing_happened
 
 
 async def sign_in(pilot, username: str, password: str) -> None:
@@ -65,7 +66,7 @@ async def test_lockout_is_shown_as_such(make_app, services, admin):
         assert "Account locked." in str(error.render())
         await sign_in(pilot, "alex", "correct horse battery")  # even the right one, for now
         await until(pilot, lambda: "Account locked." in str(error.render()))
-        await pilot.pause(0.2)
+        await settle_before_checking_nothing_happened(pilot)
         assert isinstance(app.screen, SignInScreen)
 
 
@@ -91,9 +92,8 @@ async def test_associations_tab_follows_the_connect_integration(
         tabs = screen.query_one(TabbedContent)
         assert screen.query("#associations-tab")
         tabs.active = "associations-tab"
-        await pilot.pause(0.2)
         pane = screen.panes["associations"]
-        assert pane.table.row_count >= 1
+        await until(pilot, lambda: pane.table.row_count >= 1)
         assert "Client C0000" in screen_text(app)
 
 
@@ -143,7 +143,7 @@ async def test_mail_screen_lists_the_outbox_and_retries_a_failed_email(
         await until(pilot, lambda: isinstance(app.screen, MailScreen))
         screen = app.screen
         await screen.outbox.wait_loaded()
-        await pilot.pause(0.1)
+        await until(pilot, lambda: "550 5.1.1 [mailbox] unavailable" in screen_text(app))
         text = screen_text(app)
         assert "ada@example.com" in text and "failed" in text
         assert "550 5.1.1 [mailbox] unavailable" in text

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from rich.color import ColorSystem
 from rich.console import Console
+from textual.command import CommandList
 from textual.widgets import Input
 
 from clientpay_tui import terminal_fit
@@ -84,7 +85,12 @@ async def test_palette_screenshot_saves_in_the_data_directory(make_app, staff, t
         await pilot.press("ctrl+p")
         await until(pilot, lambda: type(app.screen.focused).__name__ == "CommandInput")
         await pilot.press(*"screenshot")
-        await pilot.pause(0.3)
+
+        def screenshot_highlighted() -> bool:
+            option = app.screen.query_one(CommandList).highlighted_option
+            return option is not None and str(option.prompt).startswith("Screenshot")
+
+        await until(pilot, screenshot_highlighted)
         await pilot.press("enter")
         await until(pilot, lambda: any("Screenshot saved to" in t for t in toasts(app)))
         saved = _screenshots(tmp_path / "data" / "clientpay-tui" / "screenshots")

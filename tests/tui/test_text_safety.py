@@ -7,7 +7,15 @@ import pytest
 from textual.widgets import Input
 
 from clientpay_tui.db.models import Payer
-from tests.tui.conftest import dialog, dialog_text, open_details, screen_text, toasts, until
+from tests.tui.conftest import (
+    dialog,
+    dialog_text,
+    notifications,
+    open_details,
+    screen_text,
+    toasts,
+    until,
+)
 
 TRICKY = [
     "[bold]Bold[/bold] Ltd",
@@ -73,5 +81,5 @@ async def test_toasts_do_not_parse_markup(make_app, staff, services):
         await until(pilot, lambda: app.screen.query("#new-payer"))
         await pilot.press(*"[/x] [bold]", "tab", *"x@example.com", "ctrl+s")
         await until(pilot, lambda: "Created payer [/x] [bold]." in toasts(app))
-        assert all(n.markup is False for n in app._notifications)
+        assert all(n.markup is False for n in notifications(app))
         assert app.is_running

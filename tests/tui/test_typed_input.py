@@ -34,7 +34,7 @@ async def _type_burst(field: Widget) -> str:
             app.post_message(events.Key(key, character))
         await pilot.pause()
         await pilot.pause()
-        return field.value if isinstance(field, Input) else field.text  # type: ignore[attr-defined]
+        return field.value if isinstance(field, Input) else field.text
 
 
 @pytest.mark.parametrize("field", [TypedInput, TypedTextArea])

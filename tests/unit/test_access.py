@@ -324,13 +324,19 @@ def test_at_most_five_welcome_or_reset_emails_in_30_minutes(services, admin, db,
     assert _count(db, OutboxEmail) == 6
 
 
-def test_the_limit_is_per_payer(services, admin, clock):
+def test_the_limit_is_per_payer(services, admin, clock, db):
     ada = _payer(services, admin, "Ada", "ada@example.com")
     bob = _payer(services, admin, "Bob", "bob@example.com")
     services.access.grant(admin, ada)
     for _ in range(4):
         services.access.send_reset(admin, ada, confirmed_resend=True)
+    with pytest.raises(RateLimited):
+        services.access.send_reset(admin, ada, confirmed_resend=True)  # Ada's sixth
+
     services.access.grant(admin, bob)  # Ada's five do not count for Bob
+
+    assert [e.kind for e in _emails(db, bob)] == [EmailKind.WELCOME]
+    assert len(_emails(db, ada)) == 5
 
 
 # -- email change -----------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def _page_plan(services, admin, db, where: CandidateFilter, sort: CandidateSort)
     """SQLite's plan of the page query that ``candidates`` runs."""
     statements: list[tuple[str, object]] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def record(conn, cursor, statement, parameters, context, executemany):
         if "ORDER BY" in statement:
             statements.append((statement, parameters))
 

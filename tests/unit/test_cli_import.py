@@ -44,8 +44,8 @@ def run(capsys, monkeypatch, database_url, tmp_path):
         assert "Traceback" not in captured.err
         return code, captured.out, captured.err
 
-    run.invoke = invoke  # type: ignore[attr-defined]
-    run.path = tmp_path  # type: ignore[attr-defined]
+    run.invoke = invoke
+    run.path = tmp_path
     return run
 
 
@@ -197,7 +197,7 @@ BAD_INVOICE_LINES = [
 
 def _reported(err: str) -> list[tuple[str, str]]:
     return [
-        tuple(part.strip() for part in line.split(":", 1))  # type: ignore[misc]
+        tuple(part.strip() for part in line.split(":", 1))
         for line in err.splitlines()
         if line.startswith("  line ")
     ]

@@ -16,14 +16,18 @@ from clientpay_tui.services.payers import AccessStatus, PayerForm
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True, params=["gathered", "walked"])
+@pytest.fixture(params=["gathered", "walked"])
 def plan(request, monkeypatch):
-    """Run every search both ways: few matches gathered through the indexes, many found by
-    walking the name order (forced here by pretending every text and client number is broad)."""
+    """Run a search test (marked ``@every_plan``) both ways: few matches gathered through the
+    indexes, many found by walking the name order (forced here by pretending every text and
+    client number is broad). Creating and updating do not plan, so run once."""
     if request.param == "walked":
         monkeypatch.setattr(payers, "count_matches", lambda *args: 10**9)
         monkeypatch.setattr(payers, "BROAD_CLIENTS", 1)
     return request.param
+
+
+every_plan = pytest.mark.usefixtures("plan")
 
 
 def _add(services, admin, name, email=None):
@@ -50,6 +54,7 @@ def people(services, admin):
     }
 
 
+@every_plan
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -80,6 +85,7 @@ def test_search_by_name_and_email(services, admin, people, text, expected):
     assert _names(services.payers.search(admin, text)) == expected
 
 
+@every_plan
 def test_search_by_client_number_prefix_through_associations(services, admin, people, firm, db):
     inv1 = firm.invoice("INV-1", client="K-7001", matter="K-7001-01")
     inv2 = firm.invoice("INV-2", client="K-7002", matter="K-7002-01")
@@ -94,6 +100,7 @@ def test_search_by_client_number_prefix_through_associations(services, admin, pe
     assert _names(services.payers.search(admin, "7001")) == []  # a prefix, not a substring
 
 
+@every_plan
 def test_paging_is_stable_for_equal_names(services, admin):
     ids = [_add(services, admin, name) for name in ["Sam Lee", "sam lee", "Sam Lee", "Abe", "Zed"]]
     pages = [services.payers.search(admin, "", offset=offset, limit=2) for offset in (0, 2, 4)]
@@ -103,6 +110,7 @@ def test_paging_is_stable_for_equal_names(services, admin):
     assert services.payers.search(admin, "", offset=5) == []
 
 
+@every_plan
 def test_count_is_capped(services, admin):
     for i in range(5):
         _add(services, admin, f"Counted {i}")
@@ -113,6 +121,7 @@ def test_count_is_capped(services, admin):
     assert services.payers.count(admin, "") == (6, False)
 
 
+@every_plan
 def test_search_rows_carry_the_access_status(services, admin, people):
     services.access.grant(admin, people["ada"])
     rows = {row.name: row for row in services.payers.search(admin, "")}

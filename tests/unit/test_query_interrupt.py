@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import text
 
 from clientpay_tui.db.engine import Database
-from clientpay_tui.db.interrupt import QueryInterrupt, interruptible
 from clientpay_tui.errors import DatabaseError
-from tests.conftest import run_slow_query
+from clientpay_tui.query_interrupt import QueryInterrupt, interruptible
+from tests.conftest import SlowQuery, run_slow_query
 
 
-def run_in_thread(fn) -> tuple[threading.Thread, dict[str, object]]:  # type: ignore[no-untyped-def]
+def run_in_thread(fn) -> tuple[threading.Thread, dict[str, object]]:
     outcome: dict[str, object] = {}
 
     def target() -> None:
@@ -34,14 +34,15 @@ def run_in_thread(fn) -> tuple[threading.Thread, dict[str, object]]:  # type: ig
 
 def test_an_interrupted_read_stops_and_the_next_read_works(db: Database) -> None:
     stop = QueryInterrupt()
-    thread, outcome = run_in_thread(interruptible(stop, functools.partial(run_slow_query, db)))
-    time.sleep(0.5)  # well inside the query
+    query = SlowQuery(db)
+    thread, outcome = run_in_thread(interruptible(stop, query))
+    query.wait_running()
     assert thread.is_alive()
     stop()
     thread.join(5)
     assert not thread.is_alive(), "the query ran on after the interrupt"
     assert isinstance(outcome.get("error"), DatabaseError), outcome
-    assert outcome["seconds"] < 3  # type: ignore[operator]
+    assert outcome["seconds"] < 3
     with db.read() as session:  # the pool's connection is usable again
         assert session.execute(text("SELECT 1")).scalar() == 1
 

@@ -34,7 +34,7 @@ ASSOCIATION_PAGE = 50
 def counted(db: Database) -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def record(conn, cursor, statement, parameters, context, executemany):
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
             statements.append(statement)
 
@@ -45,7 +45,7 @@ def counted(db: Database) -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", record)
 
 
-def open_payer(services, actor, payer_id: int) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+def open_payer(services, actor, payer_id: int) -> tuple[int, ...]:
     """What the details screen loads: the payer, then every read-only tab, and the first page
     of associations the tab's table reads. Returns how many rows each tab got."""
     assert services.payers.get(actor, payer_id).login is not None
@@ -63,7 +63,7 @@ def open_payer(services, actor, payer_id: int) -> tuple[int, ...]:  # type: igno
     )
 
 
-def give(services, admin, firm, db, payer_id: int, n: int) -> None:  # type: ignore[no-untyped-def]
+def give(services, admin, firm, db, payer_id: int, n: int) -> None:
     """``n`` more of everything the tabs list: associations of each level (covering invoices),
     wallets, transactions and audit events."""
     made = []

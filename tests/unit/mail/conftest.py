@@ -20,15 +20,12 @@ from clientpay_tui.mail import outbox
 from clientpay_tui.mail.capture import LoopbackSmtpServer
 from clientpay_tui.mail.compose import compose
 from clientpay_tui.mail.sender import SmtpSender
+from tests.waiting import until_async
 
 
 async def until(condition: Callable[[], object], within: float = 10.0) -> None:
     """Wait on the running loop until ``condition()`` is true; fail after ``within`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
+    await until_async(condition, within)
 
 
 @dataclass
@@ -59,20 +56,20 @@ class RecordingHandler:
         """Keep each message as soon as it has arrived, before the gate and delay: a server
         that has the message but has not said so yet."""
 
-    async def handle_RCPT(self, _server, _session, envelope, address, _options):  # type: ignore[no-untyped-def]
+    async def handle_RCPT(self, _server, _session, envelope, address, _options):
         if self.rcpt_reply:
             return self.rcpt_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, _session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, _session, envelope):
         self.data_started += 1
         try:
             return await self._answer_DATA(server, envelope)
         finally:  # also when the client hangs up and aiosmtpd cancels the handler
             self.data_ended += 1
 
-    async def _answer_DATA(self, server, envelope):  # type: ignore[no-untyped-def]
+    async def _answer_DATA(self, server, envelope):
         if self.keep_before_answer:
             self._keep(server, envelope)
         if self.data_gate is not None:
@@ -85,7 +82,7 @@ class RecordingHandler:
             self._keep(server, envelope)
         return "250 OK queued"
 
-    def _keep(self, server, envelope) -> None:  # type: ignore[no-untyped-def]
+    def _keep(self, server, envelope) -> None:
         raw = envelope.original_content
         parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
         tls = server.transport.get_extra_info("ssl_object") is not None
@@ -102,13 +99,13 @@ def make_smtp_server() -> Callable[..., LoopbackSmtpServer]:
     """``make_smtp_server(port=…, tls_context=…)``: a recording server, not started yet."""
 
     def make(**options: object) -> LoopbackSmtpServer:
-        return LoopbackSmtpServer(RecordingHandler(), **options)  # type: ignore[arg-type]
+        return LoopbackSmtpServer(RecordingHandler(), **options)
 
     return make
 
 
 @pytest.fixture
-async def smtp_server(make_smtp_server) -> AsyncIterator[LoopbackSmtpServer]:  # type: ignore[no-untyped-def]
+async def smtp_server(make_smtp_server) -> AsyncIterator[LoopbackSmtpServer]:
     async with make_smtp_server() as server:
         yield server
 
@@ -127,12 +124,12 @@ def smtp_settings(settings: Settings) -> Callable[..., Settings]:
 
 
 @pytest.fixture
-def mail_settings(smtp_settings, smtp_server: LoopbackSmtpServer) -> Settings:  # type: ignore[no-untyped-def]
+def mail_settings(smtp_settings, smtp_server: LoopbackSmtpServer) -> Settings:
     return smtp_settings(smtp_server)
 
 
 @pytest.fixture
-def sender(db: Database, mail_settings: Settings, clock) -> SmtpSender:  # type: ignore[no-untyped-def]
+def sender(db: Database, mail_settings: Settings, clock) -> SmtpSender:
     return SmtpSender(db, mail_settings, clock=clock, batch_size=20)
 
 
@@ -140,7 +137,7 @@ QueueEmails = Callable[..., list[int]]
 
 
 @pytest.fixture
-def queue_emails(db: Database, settings: Settings, clock) -> QueueEmails:  # type: ignore[no-untyped-def]
+def queue_emails(db: Database, settings: Settings, clock) -> QueueEmails:
     """Put ``count`` welcome emails in the outbox in one transaction; returns their ids."""
 
     def queue(

@@ -20,7 +20,7 @@ from clientpay_tui.mail.sender import SmtpSender
 COUNT = 500
 
 
-def _assert_each_delivered_once(smtp_server, outbox_rows) -> collections.Counter[str]:  # type: ignore[no-untyped-def]
+def _assert_each_delivered_once(smtp_server, outbox_rows) -> collections.Counter[str]:
     rows = outbox_rows()
     assert len(rows) == COUNT
     assert {row.status for row in rows} == {EmailStatus.SENT}

@@ -28,14 +28,14 @@ from clientpay_tui.services.payers import AccessStatus, PayerForm
 TOKEN = r"[A-Za-z0-9_-]{43}"
 
 
-def _parts(message):  # type: ignore[no-untyped-def]
+def _parts(message):
     assert message.get_content_type() == "multipart/alternative"
     parts = list(message.iter_parts())
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
     return parts[0].get_content(), parts[1].get_content()
 
 
-def _token_row(db, payer_id: int, purpose: TokenPurpose, raw: str) -> AccessToken:  # type: ignore[no-untyped-def]
+def _token_row(db, payer_id: int, purpose: TokenPurpose, raw: str) -> AccessToken:
     with db.read() as session:
         login_id = session.get(Payer, payer_id).login_id
         row = session.scalars(

@@ -18,7 +18,7 @@ def certificate_authority() -> trustme.CA:
 
 
 @pytest.fixture
-async def tls_server(make_smtp_server, certificate_authority):  # type: ignore[no-untyped-def]
+async def tls_server(make_smtp_server, certificate_authority):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     certificate_authority.issue_cert("127.0.0.1").configure_cert(context)
     async with make_smtp_server(tls_context=context, require_starttls=True) as server:

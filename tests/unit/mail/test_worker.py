@@ -15,7 +15,7 @@ from tests.unit.mail.conftest import until
 
 
 @pytest.fixture
-def worker_env(database_url, mail_settings, smtp_server):  # type: ignore[no-untyped-def]
+def worker_env(database_url, mail_settings, smtp_server):
     return {
         **os.environ,
         "CLIENTPAY_DATABASE_URL": database_url,
@@ -87,7 +87,7 @@ async def test_worker_once_delivers_what_is_due_and_logs_each_outcome(
     queue_emails(1, to_address="nobody@example.com")
     refuse = smtp_server.handler.handle_RCPT
 
-    async def handle_rcpt(server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+    async def handle_rcpt(server, session, envelope, address, options):
         if address.startswith("nobody@"):
             return "550 5.1.1 no such user"
         return await refuse(server, session, envelope, address, options)

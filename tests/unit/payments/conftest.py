@@ -29,7 +29,7 @@ def gateway() -> TestGateway:
 
 
 @pytest.fixture
-def services(db: Database, settings: Settings, clock, gateway: TestGateway) -> Services:  # type: ignore[no-untyped-def]
+def services(db: Database, settings: Settings, clock, gateway: TestGateway) -> Services:
     return Services(db, settings, clock, gateway=gateway)
 
 
@@ -52,7 +52,7 @@ def balances(services: Services) -> dict[str, int]:
 
 
 @pytest.fixture
-def payer(services: Services, admin, firm) -> Payer_:  # type: ignore[no-untyped-def]
+def payer(services: Services, admin, firm) -> Payer_:
     """Ada, with a login, who sees four invoices of client C1 (two Connect, one internal,
     one external) and not the invoice of client C2."""
     services.integrations.set_enabled(admin, IntegrationName.CONNECT, True)

@@ -15,7 +15,7 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def empty_db(empty_database_url: str):  # type: ignore[no-untyped-def]
+def empty_db(empty_database_url: str):
     database = Database(empty_database_url)
     yield database
     database.dispose()

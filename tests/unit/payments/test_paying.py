@@ -26,11 +26,11 @@ from clientpay_tui.services.payments.testmode import TestGateway
 from .conftest import DECLINE, ERROR, balances, card
 
 
-def _saved(services, payer, number: str = "4242 4242 4242 4242") -> MethodChoice:  # type: ignore[no-untyped-def]
+def _saved(services, payer, number: str = "4242 4242 4242 4242") -> MethodChoice:
     return MethodChoice(wallet_id=services.wallets.add_card(payer.login_id, card(number)).id)
 
 
-def _count(services, model) -> int:  # type: ignore[no-untyped-def]
+def _count(services, model) -> int:
     with services.db.read() as session:
         return int(session.scalar(select(func.count()).select_from(model)))
 
@@ -135,7 +135,7 @@ def test_the_same_key_posted_from_two_threads_charges_once(services, payer, gate
     assert services.payments.outcome(payer.login_id, draft.idempotency_key).paid
 
 
-def _together(count: int, work):  # type: ignore[no-untyped-def]
+def _together(count: int, work):
     """Run ``work`` in ``count`` threads released at once; return their results."""
     barrier = threading.Barrier(count)
     results: list[object] = []
@@ -167,7 +167,7 @@ def test_concurrent_payments_of_one_invoice_never_over_pay(services, payer, gate
     keys = iter(d.idempotency_key for d in drafts)
     lock = threading.Lock()
 
-    def pay_next():  # type: ignore[no-untyped-def]
+    def pay_next():
         with lock:
             key = next(keys)
         return services.payments.pay(payer.login_id, key)
@@ -204,13 +204,13 @@ def test_a_payment_reading_an_invoice_another_is_reserving_waits_for_it(
     def reserving(statement: str) -> bool:
         return "FROM invoice" in statement and "ORDER BY invoice.id" in statement
 
-    def before(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+    def before(_conn, _cursor, statement, *_args) -> None:
         if reserving(statement):
             with arrived:
                 reading.add(threading.current_thread().name)
                 arrived.notify_all()
 
-    def after(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+    def after(_conn, _cursor, statement, *_args) -> None:
         if not reserving(statement) or services.db.is_sqlite:
             return
         with arrived:
@@ -225,7 +225,7 @@ def test_a_payment_reading_an_invoice_another_is_reserving_waits_for_it(
     keys = iter(d.idempotency_key for d in drafts)
     lock = threading.Lock()
 
-    def pay_next():  # type: ignore[no-untyped-def]
+    def pay_next():
         with lock:
             key = next(keys)
         return services.payments.pay(payer.login_id, key)
@@ -301,7 +301,7 @@ class _DiesOnce(TestGateway):
         super().__init__()
         self.calls = 0
 
-    def charge(self, token, amount_cents, idempotency_key, description):  # type: ignore[no-untyped-def]
+    def charge(self, token, amount_cents, idempotency_key, description):
         self.calls += 1
         if self.calls == 1:
             raise ConnectionError("gateway went away")

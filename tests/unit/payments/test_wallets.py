@@ -48,7 +48,7 @@ def test_a_saved_card_keeps_only_token_brand_last4_expiry_and_holder(
     assert services.wallets.for_payer(services_admin(services), payer.payer_id) == [row]
 
 
-def services_admin(services: Services):  # type: ignore[no-untyped-def]
+def services_admin(services: Services):
     from clientpay_tui.services.context import command_line_actor
 
     return command_line_actor("tester")

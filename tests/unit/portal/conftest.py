@@ -59,7 +59,7 @@ class Invited:
 
 
 @pytest.fixture
-def invite(services: Services, admin):  # type: ignore[no-untyped-def]
+def invite(services: Services, admin):
     """Create a payer and grant login access; returns the payer and its welcome token."""
 
     def make(name: str = "Ada Lovelace", email: str = "ada@example.com") -> Invited:
@@ -73,7 +73,7 @@ def invite(services: Services, admin):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def active(invite, portal: Portal):  # type: ignore[no-untyped-def]
+def active(invite, portal: Portal):
     """A payer who accepted the invitation with :data:`GOOD_PASSWORD`."""
 
     def make(name: str = "Ada Lovelace", email: str = "ada@example.com") -> Invited:

@@ -13,12 +13,115 @@ import sqlalchemy as sa
 from alembic import op
 
 import clientpay_tui.db.types
-from clientpay_tui.db.search_index import create_search_indexes, drop_search_indexes
 
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# The contains-search indexes as this revision created them, written out so that a later change
+# to clientpay_tui.db.search_index cannot change what this old migration does.
+SQLITE_SEARCH_INDEXES: tuple[str, ...] = (
+    (
+        "CREATE VIRTUAL TABLE payer_fts USING fts5(sort_name, email_key, content='payer', "
+        "content_rowid='id', tokenize='trigram')"
+    ),
+    (
+        "CREATE TRIGGER payer_fts_ai AFTER INSERT ON payer BEGIN INSERT INTO "
+        "payer_fts(rowid, sort_name, email_key) VALUES (new.id, new.sort_name, "
+        "new.email_key); END"
+    ),
+    (
+        "CREATE TRIGGER payer_fts_ad AFTER DELETE ON payer BEGIN INSERT INTO "
+        "payer_fts(payer_fts, rowid, sort_name, email_key) VALUES ('delete', old.id, "
+        "old.sort_name, old.email_key); END"
+    ),
+    (
+        "CREATE TRIGGER payer_fts_au AFTER UPDATE OF sort_name, email_key ON payer BEGIN "
+        "INSERT INTO payer_fts(payer_fts, rowid, sort_name, email_key) VALUES ('delete', "
+        "old.id, old.sort_name, old.email_key); INSERT INTO payer_fts(rowid, sort_name, "
+        "email_key) VALUES (new.id, new.sort_name, new.email_key); END"
+    ),
+    "INSERT INTO payer_fts(payer_fts) VALUES ('rebuild')",
+    (
+        "CREATE VIRTUAL TABLE client_fts USING fts5(name_key, content='client', "
+        "content_rowid='id', tokenize='trigram')"
+    ),
+    (
+        "CREATE TRIGGER client_fts_ai AFTER INSERT ON client BEGIN INSERT INTO "
+        "client_fts(rowid, name_key) VALUES (new.id, new.name_key); END"
+    ),
+    (
+        "CREATE TRIGGER client_fts_ad AFTER DELETE ON client BEGIN INSERT INTO "
+        "client_fts(client_fts, rowid, name_key) VALUES ('delete', old.id, old.name_key); "
+        "END"
+    ),
+    (
+        "CREATE TRIGGER client_fts_au AFTER UPDATE OF name_key ON client BEGIN INSERT "
+        "INTO client_fts(client_fts, rowid, name_key) VALUES ('delete', old.id, "
+        "old.name_key); INSERT INTO client_fts(rowid, name_key) VALUES (new.id, "
+        "new.name_key); END"
+    ),
+    "INSERT INTO client_fts(client_fts) VALUES ('rebuild')",
+    (
+        "CREATE VIRTUAL TABLE matter_fts USING fts5(description_key, content='matter', "
+        "content_rowid='id', tokenize='trigram')"
+    ),
+    (
+        "CREATE TRIGGER matter_fts_ai AFTER INSERT ON matter BEGIN INSERT INTO "
+        "matter_fts(rowid, description_key) VALUES (new.id, new.description_key); END"
+    ),
+    (
+        "CREATE TRIGGER matter_fts_ad AFTER DELETE ON matter BEGIN INSERT INTO "
+        "matter_fts(matter_fts, rowid, description_key) VALUES ('delete', old.id, "
+        "old.description_key); END"
+    ),
+    (
+        "CREATE TRIGGER matter_fts_au AFTER UPDATE OF description_key ON matter BEGIN "
+        "INSERT INTO matter_fts(matter_fts, rowid, description_key) VALUES ('delete', "
+        "old.id, old.description_key); INSERT INTO matter_fts(rowid, description_key) "
+        "VALUES (new.id, new.description_key); END"
+    ),
+    "INSERT INTO matter_fts(matter_fts) VALUES ('rebuild')",
+)
+SQLITE_DROP_SEARCH_INDEXES: tuple[str, ...] = (
+    "DROP TRIGGER IF EXISTS payer_fts_ai",
+    "DROP TRIGGER IF EXISTS payer_fts_ad",
+    "DROP TRIGGER IF EXISTS payer_fts_au",
+    "DROP TABLE IF EXISTS payer_fts",
+    "DROP TRIGGER IF EXISTS client_fts_ai",
+    "DROP TRIGGER IF EXISTS client_fts_ad",
+    "DROP TRIGGER IF EXISTS client_fts_au",
+    "DROP TABLE IF EXISTS client_fts",
+    "DROP TRIGGER IF EXISTS matter_fts_ai",
+    "DROP TRIGGER IF EXISTS matter_fts_ad",
+    "DROP TRIGGER IF EXISTS matter_fts_au",
+    "DROP TABLE IF EXISTS matter_fts",
+)
+POSTGRESQL_SEARCH_INDEXES: tuple[str, ...] = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS ix_payer_sort_name_trgm ON payer USING gin (sort_name gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS ix_payer_email_key_trgm ON payer USING gin (email_key gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS ix_client_name_key_trgm ON client USING gin (name_key gin_trgm_ops)",
+    (
+        "CREATE INDEX IF NOT EXISTS ix_matter_description_key_trgm ON matter USING gin "
+        "(description_key gin_trgm_ops)"
+    ),
+)
+POSTGRESQL_DROP_SEARCH_INDEXES: tuple[str, ...] = (
+    "DROP INDEX IF EXISTS ix_payer_sort_name_trgm",
+    "DROP INDEX IF EXISTS ix_payer_email_key_trgm",
+    "DROP INDEX IF EXISTS ix_client_name_key_trgm",
+    "DROP INDEX IF EXISTS ix_matter_description_key_trgm",
+)
+
+
+def _run(sqlite: tuple[str, ...], postgresql: tuple[str, ...]) -> None:
+    connection = op.get_bind()
+    statements = {"sqlite": sqlite, "postgresql": postgresql}.get(connection.dialect.name, ())
+    for statement in statements:
+        connection.exec_driver_sql(statement)
 
 
 def upgrade() -> None:
@@ -434,11 +537,11 @@ def upgrade() -> None:
         )
 
     # ### end Alembic commands ###
-    create_search_indexes(op.get_bind())
+    _run(SQLITE_SEARCH_INDEXES, POSTGRESQL_SEARCH_INDEXES)
 
 
 def downgrade() -> None:
-    drop_search_indexes(op.get_bind())
+    _run(SQLITE_DROP_SEARCH_INDEXES, POSTGRESQL_DROP_SEARCH_INDEXES)
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table("payment_transaction", schema=None) as batch_op:
         batch_op.drop_index("ix_payment_transaction_payer")

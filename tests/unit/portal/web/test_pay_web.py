@@ -33,7 +33,7 @@ class Shop:
 
 
 @pytest.fixture
-async def shop(services, web_for, clock, active, admin, firm) -> Shop:  # type: ignore[no-untyped-def]
+async def shop(services, web_for, clock, active, admin, firm) -> Shop:
     """Ada signed in to a test-mode portal, seeing two Connect invoices and an external one."""
     gateway = TestGateway()
     settings = portal_settings(services, payment_gateway="test")
@@ -55,7 +55,7 @@ async def shop(services, web_for, clock, active, admin, firm) -> Shop:  # type: 
     return Shop(web, gateway, paying, {n: i.id for n, i in made.items()})
 
 
-async def _post(web: httpx.AsyncClient, page: str, action: str, data: dict) -> httpx.Response:  # type: ignore[type-arg]
+async def _post(web: httpx.AsyncClient, page: str, action: str, data: dict) -> httpx.Response:
     token = csrf_of(await web.get(page))
     return await web.post(action, data={"csrf_token": token, **data})
 
@@ -85,7 +85,7 @@ def _login(shop: Shop) -> int:
         return session.scalars(select(Payer.login_id)).one()
 
 
-async def _confirm(shop: Shop, data: dict) -> tuple[str, httpx.Response]:  # type: ignore[type-arg]
+async def _confirm(shop: Shop, data: dict) -> tuple[str, httpx.Response]:
     chosen = await _post(shop.web, "/pay", "/pay", data)
     assert chosen.status_code == 303, chosen.text
     key = _KEY.search(chosen.headers["location"])
@@ -238,7 +238,7 @@ async def test_wallet_default_and_remove(shop: Shop) -> None:
     assert [w.id for w in shop.services.wallets.for_login(_login(shop))] == [first]
 
 
-async def test_without_a_gateway_nothing_can_be_paid_or_saved(web, active) -> None:  # type: ignore[no-untyped-def]
+async def test_without_a_gateway_nothing_can_be_paid_or_saved(web, active) -> None:
     ada = active()
     await sign_in(web, ada.email, GOOD_PASSWORD)
     page = await web.get("/pay")
@@ -246,7 +246,7 @@ async def test_without_a_gateway_nothing_can_be_paid_or_saved(web, active) -> No
     assert "Add a card" not in (await web.get("/wallets")).text
 
 
-async def test_payment_pages_need_a_signed_in_payer(web_for) -> None:  # type: ignore[no-untyped-def]
+async def test_payment_pages_need_a_signed_in_payer(web_for) -> None:
     web = web_for()
     for path in ("/pay", "/wallets", "/transactions", "/pay/result?key=x"):
         answer = await web.get(path)
@@ -260,7 +260,7 @@ class _Unreachable(TestGateway):
         super().__init__()
         self.calls = 0
 
-    def charge(self, token, amount_cents, idempotency_key, description):  # type: ignore[no-untyped-def]
+    def charge(self, token, amount_cents, idempotency_key, description):
         self.calls += 1
         if self.calls == 1:
             raise TimeoutError("no answer")
@@ -269,7 +269,7 @@ class _Unreachable(TestGateway):
 
 async def test_a_gateway_that_does_not_answer_leaves_the_payment_in_progress_until_a_reload(
     services, web_for, clock, active, admin, firm
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     gateway = _Unreachable()
     paying = Services(
         services.db, portal_settings(services, payment_gateway="test"), clock, gateway=gateway

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import httpx
 import pytest
 
 from clientpay_tui.cli import main
 from clientpay_tui.portal.web.server import ACCESS_LOGGER, HIDDEN, make_server
+from tests.waiting import until_sync
 
 
 class Collect(logging.Handler):
@@ -28,10 +28,8 @@ def served(services):
     server = make_server(services, host="127.0.0.1", port=0, floor_seconds=0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the portal did not start"
-        time.sleep(0.01)
+    until_sync(lambda: server.started or not thread.is_alive(), 10, "the portal to start")
+    assert server.started, "the portal did not start"
     port = server.servers[0].sockets[0].getsockname()[1]
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True

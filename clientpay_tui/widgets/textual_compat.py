@@ -1,0 +1,43 @@
+"""Every use of a private Textual API, in one place.
+
+Textual is pinned (pyproject.toml); when it is upgraded, ``tests/tui/test_textual_compat.py``
+runs each of these against the new version, so a changed internal fails there, by name, rather
+than somewhere in a screen. The one use that cannot live here is ``TypedInput._on_key``
+(overriding ``Input``'s key handler, :mod:`clientpay_tui.widgets.typed_input`), covered by
+``tests/tui/test_typed_input.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
+
+
+def end_app_with_error(app: App[Any], error: Exception) -> None:
+    """End ``app`` as Textual ends it on an unhandled exception (traceback shown, exit code 1;
+    ``run_test`` re-raises it). There is no public API for a worker's unexpected error."""
+    app._handle_exception(error)
+
+
+def key_bindings(node: DOMNode) -> Iterator[tuple[str, Sequence[Binding]]]:
+    """``node``'s own bindings (not its ancestors'), by key, in the order they were declared."""
+    yield from node._bindings.key_to_bindings.items()
+
+
+def bindings_for_key(node: DOMNode, key: str) -> Sequence[Binding]:
+    """``node``'s own bindings of ``key`` (none: an empty sequence)."""
+    return node._bindings.key_to_bindings.get(key, ())
+
+
+def screen_lines(app: App[Any]) -> list[str]:
+    """What the terminal shows now, one plain-text line per row (for tests and checks)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def timer_names(node: DOMNode) -> list[str]:
+    """The names of the timers ``node`` runs now (for tests and checks)."""
+    return [timer.name for timer in node._timers]

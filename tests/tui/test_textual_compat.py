@@ -1,0 +1,64 @@
+"""Each private Textual API the app relies on (clientpay_tui/widgets/textual_compat.py) still
+does what the app expects: after a Textual upgrade, a failure here names the one to fix."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from clientpay_tui.widgets.textual_compat import (
+    bindings_for_key,
+    end_app_with_error,
+    key_bindings,
+    screen_lines,
+    timer_names,
+)
+from tests.waiting import until
+
+
+class Sample(App[None]):
+    BINDINGS = [("x", "first", "First"), ("y", "second", "Second"), ("x", "third", "Third")]
+
+    def compose(self) -> ComposeResult:
+        yield Static("hello from the sample", id="greeting")
+
+
+async def test_end_app_with_error_ends_the_app_and_run_test_raises_it() -> None:
+    app = Sample()
+    with pytest.raises(RuntimeError, match="unexpected"):
+        async with app.run_test() as pilot:
+            end_app_with_error(app, RuntimeError("unexpected"))
+            await until(pilot, lambda: app.return_code == 1)
+    assert app.return_code == 1
+
+
+async def test_key_bindings_are_the_nodes_own_by_key_in_declared_order() -> None:
+    app = Sample()
+    async with app.run_test():
+        found = {key: [b.action for b in bindings] for key, bindings in key_bindings(app)}
+        assert found["x"] == ["first", "third"] and found["y"] == ["second"]
+        assert "x" not in dict(key_bindings(app.screen))  # not the app's, on the screen
+
+
+async def test_bindings_for_key() -> None:
+    app = Sample()
+    async with app.run_test():
+        assert [b.action for b in bindings_for_key(app, "y")] == ["second"]
+        assert list(bindings_for_key(app, "z")) == []
+
+
+async def test_screen_lines_are_what_the_terminal_shows() -> None:
+    app = Sample()
+    async with app.run_test(size=(40, 5)) as pilot:
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert len(lines) == 5 and all(len(line) == 40 for line in lines)
+        assert lines[0].startswith("hello from the sample")
+
+
+async def test_timer_names() -> None:
+    app = Sample()
+    async with app.run_test():
+        app.set_interval(60, lambda: None, name="sample timer")
+        assert "sample timer" in timer_names(app)
