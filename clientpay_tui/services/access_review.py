@@ -4,8 +4,8 @@ Streamed a payer at a time (a server-side cursor on PostgreSQL, SQLite's steppin
 read a chunk of payers at a time for the per-payer figures: 100,000 payers never sit in memory.
 The login status is the payer list's (:func:`~clientpay_tui.services.payers.access_status`) and
 the visible invoices and open balance are the portal's and the staff preview's
-(:func:`~clientpay_tui.services.visible_invoices.visible_figures`, counted to
-:data:`~clientpay_tui.services.visible_invoices.FIGURES_CAP`).
+(:func:`~clientpay_tui.services.visible_invoices.visible_figures_by_payer`, a chunk of payers
+in one query, counted to :data:`~clientpay_tui.services.visible_invoices.FIGURES_CAP`).
 """
 
 from __future__ import annotations
@@ -32,11 +32,18 @@ from clientpay_tui.services.payers import (
     _last_access_emails,
     access_status,
 )
-from clientpay_tui.services.visible_invoices import FIGURES_CAP, shows_invoices, visible_figures
+from clientpay_tui.services.visible_invoices import (
+    FIGURES_CAP,
+    Figures,
+    shows_invoices,
+    visible_figures_by_payer,
+)
 from clientpay_tui.text import one_line
 
 CHUNK = 500
-"""Payers read per batch of login, email and association queries (and per cursor fetch)."""
+"""Payers read per batch of login, email, association and figures queries (and per cursor
+fetch)."""
+NOTHING = Figures(0, 0, False)
 
 
 @dataclass(frozen=True)
@@ -127,17 +134,20 @@ class AccessReviewService:
                     }
                     last_email = _last_access_emails(figures_session, ids)
                     counts = _association_counts(figures_session, ids)
+                    # No association sees nothing: only the others are asked, in one query.
+                    seeing = [payer_id for payer_id in ids if any(counts.get(payer_id, ()))]
+                    figures = (
+                        visible_figures_by_payer(
+                            figures_session, seeing, integrations, cap=FIGURES_CAP
+                        )
+                        if any_invoices
+                        else {}
+                    )
                     for row in chunk:
                         login = logins.get(row.login_id) if row.login_id is not None else None
                         status = access_status(login, last_email.get(row.id), now)
                         by_level = counts.get(row.id, (0, 0, 0))
-                        total, capped, cents = 0, False, 0
-                        if any_invoices and any(by_level):  # no association sees nothing
-                            figures = visible_figures(
-                                figures_session, row.id, integrations, cap=FIGURES_CAP
-                            )
-                            total, capped = figures.total, figures.capped
-                            cents = figures.payable_cents or 0
+                        seen = figures.get(row.id, NOTHING)
                         yield AccessReviewRow(
                             payer_id=row.id,
                             name=row.name,
@@ -150,9 +160,9 @@ class AccessReviewService:
                             client_associations=by_level[0],
                             matter_associations=by_level[1],
                             invoice_associations=by_level[2],
-                            visible_invoices=total,
-                            visible_invoices_capped=capped,
-                            open_balance_cents=None if capped else cents,
+                            visible_invoices=seen.total,
+                            visible_invoices_capped=seen.capped,
+                            open_balance_cents=seen.payable_cents,
                         )
                     figures_session.expunge_all()
 
