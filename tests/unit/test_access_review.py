@@ -101,6 +101,13 @@ def people(services, admin, db, firm, clock):
     return ids
 
 
+def _export_audits(db):
+    """The summaries of the audited exports, oldest first."""
+    with db.read() as session:
+        query = select(AuditEvent.summary).where(AuditEvent.action == "report.access")
+        return list(session.scalars(query.order_by(AuditEvent.id)))
+
+
 def _by_name(rows):
     return {row.name.split()[1]: row for row in rows}
 
@@ -185,14 +192,7 @@ def test_a_selection_exports_only_the_selected_payers(services, admin, people, d
     assert [r["payer"] for r in csv.DictReader(io.StringIO(out.getvalue()))] == ["Ben Invited"]
     services.access_review.export(admin, io.StringIO(), "csv", selection=everyone_but)
     services.access_review.export(admin, io.StringIO(), "csv", selection=picked)
-    with db.read() as session:
-        summaries = list(
-            session.scalars(
-                select(AuditEvent.summary)
-                .where(AuditEvent.action == "report.access")
-                .order_by(AuditEvent.id)
-            )
-        )
+    summaries = _export_audits(db)
     assert summaries == [
         "Access review exported (csv, 1 payers with login status Invited) to standard output",
         "Access review exported (csv, 3 payers matching 'example.com' but 1 unselected)"
@@ -293,14 +293,7 @@ def test_report_access_csv_json_and_output(cli, people, db, tmp_path):
         "Dan Locked",
         "Eve Failed",
     ]
-    with db.read() as session:
-        summaries = list(
-            session.scalars(
-                select(AuditEvent.summary)
-                .where(AuditEvent.action == "report.access")
-                .order_by(AuditEvent.id)
-            )
-        )
+    summaries = _export_audits(db)
     assert len(summaries) == 4
     assert summaries[-1] == (
         "Access review exported (csv, 2 payers with login status Email failed/Locked)"
