@@ -26,7 +26,7 @@ from clientpay_tui.screens.mail import MailScreen
 from clientpay_tui.screens.payer_form import NewPayerScreen
 from clientpay_tui.screens.picked import Picked
 from clientpay_tui.screens.session import PayerOpener, StaffSession
-from clientpay_tui.services.bulk_access import BulkAction, PayerQuery
+from clientpay_tui.services.bulk_access import BulkAction, PayerQuery, PayerSelection
 from clientpay_tui.services.context import Actor, Permission
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.payers import AccessStatus, PayerRow, StatusFilter
@@ -89,6 +89,15 @@ class PayerSearch:
         return self.services.payers.search(self.actor, self.text, offset, limit, self.status)
 
 
+def _new_file(folder: Path, stem: str, suffix: str) -> Path:
+    """``folder/stem.suffix``, or ``stem-2`` and on if that exists (two exports a second)."""
+    path, n = folder / f"{stem}{suffix}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    return path
+
+
 class PayerTable(PagedTable[PayerRow]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select", "Open payer")]
 
@@ -104,7 +113,12 @@ class PayerListScreen(ClientPayScreen[None]):
         Binding("enter", "open", "Open payer"),
         Binding("n", "new_payer", "New payer"),
         Binding("m", "mail", "Mail"),
-        Binding("e", "export", "Export", tooltip="Export the access review of this search (CSV)"),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            tooltip="Export the access review of the selection, or of this search and filter (CSV)",
+        ),
         Binding("f", "cycle_filter", "Filter", tooltip="Filter by login status: the next one"),
         # Not in the footer (80 columns): Help and the palette list them, and the bar under
         # the table names g, r and ctrl+a once something is selected.
@@ -346,16 +360,25 @@ class PayerListScreen(ClientPayScreen[None]):
             cast(PayerOpener, self.app).open_payer(payer_id)
 
     def action_export(self) -> None:
-        """The access review of the payers this search finds, as CSV in the data folder."""
+        """The access review of what the list shows (search and filter), or of the selected
+        payers, as CSV in the data folder."""
         stamp = f"{self.session.services.ctx.clock():%Y%m%d-%H%M%S}"
-        self._export(self.searched, data_dir() / "exports" / f"access-review-{stamp}.csv")
+        picked = self.picked
+        if picked.is_empty:
+            scope = PayerSelection(matching=self.shown_query)
+        else:
+            scope = PayerSelection(picked.ids, picked.matching, picked.excluded)
+        self._export(scope, "selected " if not picked.is_empty else "", stamp)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, text: str, path: Path) -> None:
+    def _export(self, scope: PayerSelection, what: str, stamp: str) -> None:
+        path = _new_file(data_dir() / "exports", f"access-review-{stamp}", ".csv")
         review = self.session.services.access_review
-        count = review.export_to_file(self.session.actor, path, "csv", text=text)
+        count = review.export_to_file(self.session.actor, path, "csv", selection=scope)
         noun = "payer" if count == 1 else "payers"
-        self.app.call_from_thread(self.toast, f"Access review of {count:,} {noun} saved to {path}")
+        self.app.call_from_thread(
+            self.toast, f"Access review of {count:,} {what}{noun} saved to {path}"
+        )
 
     def action_mail(self) -> None:
         self.app.push_screen(MailScreen(self.session))

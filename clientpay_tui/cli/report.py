@@ -9,9 +9,10 @@ import click
 
 from clientpay_tui.cli.context import CliContext
 
-STATUSES = ["None", "Invited", "Active", "Locked", "Email failed"]
-"""The payer list's login statuses (:class:`~clientpay_tui.services.payers.AccessStatus`),
-spelt out here so that ``--help`` loads no services."""
+STATUSES = ["No login", "Invited", "Invite expired", "Active", "Locked", "Email failed", "None"]
+"""The payer list's status filters (:class:`~clientpay_tui.services.payer_status.StatusFilter`),
+spelt out here so that ``--help`` loads no services; ``None`` (the list's column) is
+*No login*."""
 
 
 @click.group("report")
@@ -39,7 +40,7 @@ def report_group() -> None:
     "statuses",
     multiple=True,
     type=click.Choice(STATUSES, case_sensitive=False),
-    help="Only payers with this login status (repeat for several).",
+    help="Only payers the payer list's login filter shows (repeat for several).",
 )
 @click.pass_obj
 def access_command(
@@ -47,9 +48,10 @@ def access_command(
 ) -> None:
     """Access review: every payer's login status, invitation, sign-in, MFA, associations by
     level, visible invoices and open balance (audited)."""
-    from clientpay_tui.services.payers import AccessStatus
+    from clientpay_tui.services.payer_status import StatusFilter
 
-    by_name = {status.value.casefold(): status for status in AccessStatus}
+    by_name = {status.value.casefold(): status for status in StatusFilter}
+    by_name["none"] = StatusFilter.NO_LOGIN
     wanted = {by_name[name.casefold()] for name in statuses} if statuses else None
     review = obj.services.access_review
     if output is None:

@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
     and_,
     exists,
@@ -25,11 +24,10 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    true,
     union,
     union_all,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import Association, Client, Invoice, InvoiceSource, Matter
 from clientpay_tui.db.search_index import MIN_TRIGRAM, contains, count_matches, prefix_range
@@ -374,70 +372,6 @@ def visible_invoice_ids(payer_ids: PayerIds) -> Select[tuple[int]]:
         .join(Association, Association.client_id == Invoice.client_id)
         .where(mine, Association.client_id.is_not(None)),
     )  # type: ignore[return-value]
-
-
-def _client_and_matter_targets(
-    session: Session, mine: ColumnElement[bool]
-) -> tuple[list[int], list[int]]:
-    """The clients and the matters the payers are associated with, sorted, in one statement
-    (a round trip fewer: the portal's home page runs this on every request)."""
-    client, matter = Association.client_id, Association.matter_id
-    found = session.execute(
-        union(
-            select(literal_column("0", Integer), client).where(mine, client.is_not(None)),
-            select(literal_column("1", Integer), matter).where(mine, matter.is_not(None)),
-        )
-    ).all()
-    clients: list[int] = []
-    matters: list[int] = []
-    for kind, target in found:
-        assert target is not None
-        (matters if kind else clients).append(target)
-    return sorted(clients), sorted(matters)
-
-
-def coverage_levels(session: Session, payer_ids: PayerIds, *columns: Any) -> list[Select[Any]]:
-    """``columns`` of the invoices ``payer_ids`` see, in parts by the widest level that covers
-    each: by a client, else by a matter, else by the invoice itself.
-
-    The parts never overlap, so counts and sums over them add up without gathering (and
-    de-duplicating) every visible id first, and a ``LIMIT`` stops each early. The payers'
-    client and matter associations are read first (a few rows): as lists of values they give
-    PostgreSQL true estimates; as sub-queries under a ``LIMIT`` it took them for many rows and
-    scanned the whole invoice table hoping to stop early (2.5 s at 1,000,000 invoices).
-    """
-    mine = _mine(payer_ids)
-    clients, matters = _client_and_matter_targets(session, mine)
-    parts = []
-    if clients:
-        parts.append(select(*columns).where(Invoice.client_id.in_(clients)))
-    not_by_client = Invoice.client_id.not_in(clients) if clients else true()
-    if matters:
-        parts.append(select(*columns).where(Invoice.matter_id.in_(matters), not_by_client))
-    not_by_matter = (
-        Invoice.matter_id.is_(None) | Invoice.matter_id.not_in(matters) if matters else true()
-    )
-    by_invoice = (
-        select(*columns)
-        .join(Association, Association.invoice_id == Invoice.id)
-        .where(mine, Association.invoice_id.is_not(None), not_by_client, not_by_matter)
-    )
-    if not isinstance(payer_ids, int) and len(payer_ids) > 1:
-        # Two records of one login may both hold an association with the same invoice: keep
-        # the lowest record's. A per-row probe, unlike DISTINCT, which sorted all 90,000 rows
-        # before the LIMIT could stop anything (460 ms on PostgreSQL).
-        earlier = aliased(Association)
-        by_invoice = by_invoice.where(
-            ~exists(
-                select(earlier.id).where(
-                    earlier.invoice_id == Association.invoice_id,
-                    earlier.payer_id.in_(payer_ids),
-                    earlier.payer_id < Association.payer_id,
-                )
-            )
-        )
-    parts.append(by_invoice)
-    return parts
 
 
 MATTER_SORTS = frozenset({SortColumn.MATTER, SortColumn.DESCRIPTION})

@@ -9,6 +9,7 @@ integration is enabled; without either the portal lists no invoices at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,12 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import Client, IntegrationName, Invoice, InvoiceSource, Matter
-from clientpay_tui.services.candidates import (
-    PayerIds,
-    coverage_levels,
-    covered_by,
-    visible_invoice_ids,
-)
+from clientpay_tui.services.candidates import PayerIds, covered_by, visible_invoice_ids
+from clientpay_tui.services.coverage import coverage_levels, coverage_levels_by_payer
 from clientpay_tui.text import plural
 
 NO_INTEGRATION = (
@@ -198,6 +195,20 @@ def visible_condition(
     return visible & sources
 
 
+def _payable(integrations: frozenset[IntegrationName]) -> ColumnElement[int]:
+    """What of an invoice is payable now: its balance, or 0."""
+    return case((payable_condition(integrations), Invoice.balance_cents), else_=literal(0)).label(
+        "payable"
+    )
+
+
+def _figures(total: int, payable_cents: int, cap: int | None) -> Figures:
+    """The figures of ``total`` visible invoices (or more, counted past ``cap``)."""
+    if cap is None or total <= cap:
+        return Figures(total, payable_cents, payable_cents > 0)
+    return Figures(cap, None, payable_cents > 0, capped=True)
+
+
 def visible_figures(
     session: Session,
     payer_ids: PayerIds,
@@ -216,8 +227,7 @@ def visible_figures(
     sources = _listed_sources(integrations)
     if sources is None:
         return Figures(0, 0, False)
-    payable_now = payable_condition(integrations)
-    payable = case((payable_now, Invoice.balance_cents), else_=literal(0)).label("payable")
+    payable = _payable(integrations)
     levels = [
         level.where(sources) for level in coverage_levels(session, payer_ids, Invoice.id, payable)
     ]
@@ -237,13 +247,41 @@ def visible_figures(
         # Past the cap, whether anything is payable, in the same statement (a round trip
         # fewer). Only evaluated past the cap: the CASE branch is where both backends first
         # need the uncorrelated sub-queries' values.
+        payable_now = payable_condition(integrations)
         anything = or_(*(rows.where(payable_now).limit(1).exists() for rows in levels))
         columns.append(case((counted > cap, anything), else_=null()))
     found = session.execute(select(*columns)).one()
-    total, payable_cents = int(found[0]), int(found[1])
+    total = int(found[0])
     if cap is None or total <= cap:
-        return Figures(total, payable_cents, payable_cents > 0)
-    return Figures(cap, None, bool(found[2]), capped=True)
+        return _figures(total, int(found[1]), cap)
+    # Each part stopped at the cap: its sum is partial; the CASE said whether anything is.
+    return _figures(total, 1 if found[2] else 0, cap)
+
+
+def visible_figures_by_payer(
+    session: Session,
+    payer_ids: Sequence[int],
+    integrations: frozenset[IntegrationName],
+    *,
+    cap: int | None = None,
+) -> dict[int, Figures]:
+    """:func:`visible_figures` of each of ``payer_ids`` (records, not logins) in one query:
+    the same parts (:func:`coverage_levels_by_payer`), grouped by payer. Every visible invoice
+    of the chunk is read (no ``LIMIT`` per payer), so a payer past ``cap`` costs its rows;
+    the figures are the same (a test holds them together)."""
+    sources = _listed_sources(integrations)
+    if sources is None or not payer_ids:
+        return {payer_id: Figures(0, 0, False) for payer_id in payer_ids}
+    levels = coverage_levels_by_payer(payer_ids, _payable(integrations))
+    rows = union_all(*(level.where(sources) for level in levels)).subquery()
+    payer, payable = rows.c[0], rows.c[1]
+    found = {
+        int(payer_id): (int(total), int(cents))
+        for payer_id, total, cents in session.execute(
+            select(payer, func.count(), func.coalesce(func.sum(payable), 0)).group_by(payer)
+        )
+    }
+    return {payer_id: _figures(*found.get(payer_id, (0, 0)), cap) for payer_id in payer_ids}
 
 
 def invoice_page(

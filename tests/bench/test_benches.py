@@ -184,3 +184,11 @@ def test_live_refresh_quick(empty_database_url: str) -> None:
     assert 0 <= report["idle_cpu_percent_of_one_core"] < 100
     seen = report["seen_after_commit_ms"]
     assert 0 < seen["median"] <= seen["max"] < 5_000
+
+
+def test_access_review_quick(empty_database_url: str) -> None:
+    report = run_bench("access_review.py", "--database-url", empty_database_url)
+
+    assert report["backend"] == empty_database_url.split(":")[0].split("+")[0]
+    assert report["payers"] == 600 and report["same_output"] is True  # checked by the bench
+    assert report["batched_seconds"] > 0 and report["per_payer_seconds"] > 0

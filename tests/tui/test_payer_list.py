@@ -122,3 +122,45 @@ async def test_e_exports_the_searched_payers_to_the_data_folder(
         assert [row["payer"] for row in rows] == ["'=cmd|' /C calc'!A0", "Ada Lovelace"]
         [entry] = [entry for entry in help_entries(screen) if entry.key == "e"]
         assert entry.note is None and "Export" in entry.description
+
+
+async def test_e_exports_the_filter_then_only_the_selection(
+    make_app, staff, services, admin, add_payer, tmp_path
+):
+    add_payer("Ada Lovelace", "ada@example.com")  # no login: filtered out
+    for name, email in [
+        ("Alan Turing", "alan@example.com"),
+        ("Anne Invited", "anne@example.com"),
+        ("Grace Hopper", "grace@navy.example"),  # not found by the search
+    ]:
+        services.access.grant(admin, add_payer(name, email))
+    folder = tmp_path / "data" / "clientpay-tui" / "exports"
+
+    async def export(pilot, app, message_start):
+        before = set(folder.glob("*.csv")) if folder.exists() else set()
+        seen = len([t for t in toasts(app) if "Access review" in t])
+        await pilot.press("e")
+        await until(pilot, lambda: len([t for t in toasts(app) if "Access review" in t]) > seen)
+        [path] = set(folder.glob("*.csv")) - before
+        message = [t for t in toasts(app) if "Access review" in t][-1]
+        assert message == f"{message_start} saved to {path}"
+        return [row["payer"] for row in csv.DictReader(path.open(newline="", encoding="utf-8"))]
+
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PayerListScreen)
+        await pilot.press("slash", *"example.com", "escape", "f", "f")  # Login: Invited
+        await until(pilot, lambda: "Login: Invited" in screen_text(app))
+        await screen.table.wait_loaded()
+        assert screen.table.row_count == 2
+        rows = await export(pilot, app, "Access review of 2 payers")
+        assert rows == ["Alan Turing", "Anne Invited"]
+        await pilot.press("space")  # Alan selected, the cursor on Anne
+        rows = await export(pilot, app, "Access review of 1 selected payer")
+        assert rows == ["Alan Turing"]
+        await pilot.press("ctrl+a", "space")  # every match but Anne
+        assert screen.picked.matching is not None and screen.picked.excluded
+        rows = await export(pilot, app, "Access review of 1 selected payer")
+        assert rows == ["Alan Turing"]

@@ -26,7 +26,8 @@ from clientpay_tui.db.models import (
     Payer,
     PortalLogin,
 )
-from clientpay_tui.services.payers import AccessStatus, PayerForm
+from clientpay_tui.services.bulk_access import PayerQuery, PayerSelection
+from clientpay_tui.services.payers import AccessStatus, PayerForm, StatusFilter
 from clientpay_tui.services.report_files import FORMULA_STARTS, csv_cell, neutralise
 from clientpay_tui.services.visible_invoices import FIGURES_CAP
 from tests.unit.test_cli import Cli
@@ -100,6 +101,13 @@ def people(services, admin, db, firm, clock):
     return ids
 
 
+def _export_audits(db):
+    """The summaries of the audited exports, oldest first."""
+    with db.read() as session:
+        query = select(AuditEvent.summary).where(AuditEvent.action == "report.access")
+        return list(session.scalars(query.order_by(AuditEvent.id)))
+
+
 def _by_name(rows):
     return {row.name.split()[1]: row for row in rows}
 
@@ -150,8 +158,47 @@ def test_mfa_column_with_emailed_codes(services, admin, people, settings):
 def test_search_and_status_filter(services, admin, people):
     found = list(services.access_review.rows(admin, "cat@"))
     assert [row.name for row in found] == ["Cat Active"]
-    found = list(services.access_review.rows(admin, statuses={AccessStatus.LOCKED}))
+    found = list(services.access_review.rows(admin, statuses={StatusFilter.LOCKED}))
     assert [row.name for row in found] == ["Dan Locked"]
+    found = list(services.access_review.rows(admin, "example.com", {StatusFilter.NO_LOGIN}))
+    assert found == []
+
+
+@pytest.mark.parametrize("text", ["", "example.com", "an"])
+def test_each_status_filter_exports_what_the_list_shows(services, admin, people, clock, text):
+    clock.advance(days=30)  # every welcome link expired: Invite expired has one
+    for status in StatusFilter:
+        listed = services.payers.matching_ids(admin, text, status)
+        exported = [row.payer_id for row in services.access_review.rows(admin, text, {status})]
+        assert exported == listed, status
+    both = {StatusFilter.INVITE_EXPIRED, StatusFilter.LOCKED}
+    found = [row.name for row in services.access_review.rows(admin, statuses=both)]
+    assert found == ["Ben Invited", "Dan Locked"]
+
+
+def test_a_selection_exports_only_the_selected_payers(services, admin, people, db):
+    picked = PayerSelection(frozenset({people["failed"], people["none"]}))
+    found = [row.name for row in services.access_review.rows(admin, selection=picked)]
+    assert found == ["Ann None", "Eve Failed"]  # the list's order
+    everyone_but = PayerSelection(
+        matching=PayerQuery("example.com", StatusFilter.ALL),
+        excluded=frozenset({people["active"]}),
+    )
+    found = [row.name for row in services.access_review.rows(admin, selection=everyone_but)]
+    assert found == ["Ben Invited", "Dan Locked", "Eve Failed"]
+    invited = PayerSelection(matching=PayerQuery("", StatusFilter.INVITED))
+    out = io.StringIO()
+    assert services.access_review.export(admin, out, "csv", selection=invited) == 1
+    assert [r["payer"] for r in csv.DictReader(io.StringIO(out.getvalue()))] == ["Ben Invited"]
+    services.access_review.export(admin, io.StringIO(), "csv", selection=everyone_but)
+    services.access_review.export(admin, io.StringIO(), "csv", selection=picked)
+    summaries = _export_audits(db)
+    assert summaries == [
+        "Access review exported (csv, 1 payers with login status Invited) to standard output",
+        "Access review exported (csv, 3 payers matching 'example.com' but 1 unselected)"
+        " to standard output",
+        "Access review exported (csv, 2 payers selected) to standard output",
+    ]
 
 
 def test_no_integration_means_no_visible_invoices(services, admin, people):
@@ -246,14 +293,7 @@ def test_report_access_csv_json_and_output(cli, people, db, tmp_path):
         "Dan Locked",
         "Eve Failed",
     ]
-    with db.read() as session:
-        summaries = list(
-            session.scalars(
-                select(AuditEvent.summary)
-                .where(AuditEvent.action == "report.access")
-                .order_by(AuditEvent.id)
-            )
-        )
+    summaries = _export_audits(db)
     assert len(summaries) == 4
     assert summaries[-1] == (
         "Access review exported (csv, 2 payers with login status Email failed/Locked)"
