@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from textual.app import App
+from textual.screen import ModalScreen
 from textual.timer import Timer
 
 from clientpay_tui.screens.base import toast
@@ -24,7 +25,7 @@ class SentToasts:
     def hold(self) -> bool:
         """Whether this delivery's toast waits to be counted in the next one (a burst)."""
         now = time.monotonic()
-        if now - self._last >= self.interval and not self._held:
+        if now - self._last >= self.interval and not self._held and not self._dialog_open():
             self._last = now
             return False
         self._held += 1
@@ -32,9 +33,16 @@ class SentToasts:
             self._timer = self.app.set_timer(self.interval, self._flush)
         return True
 
+    def _dialog_open(self) -> bool:
+        # A toast would cover the dialog's text (at 80 columns a dialog is as wide as the
+        # screen): the count waits until it closes.
+        return isinstance(self.app.screen, ModalScreen)
+
     def _flush(self) -> None:
         self._timer = None
-        if self._held:
+        if self._held and self._dialog_open():
+            self._timer = self.app.set_timer(self.interval, self._flush)
+        elif self._held:
             toast(self.app, f"{plural(self._held, 'more email')} sent.")
             self._held = 0
             self._last = time.monotonic()

@@ -140,7 +140,10 @@ class BulkRunner:
         screen.refresh_bindings()
         if result is not None:
             screen.picked = Picked()
-            screen.toast(result_line(result), "warning" if result.stopped else "information")
+            if not screen.is_current:
+                # The summary waits for the list; say now that the run ended. (On the list the
+                # summary itself says it: a toast too would cover its list of skipped payers.)
+                screen.toast(result_line(result), "warning" if result.stopped else "information")
             self._pending = result
             self.show_pending_summary()
         screen.show_selected()
