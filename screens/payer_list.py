@@ -29,7 +29,8 @@ from clientpay_tui.screens.session import PayerOpener, StaffSession
 from clientpay_tui.services.bulk_access import BulkAction, PayerQuery, PayerSelection
 from clientpay_tui.services.context import Actor, Permission
 from clientpay_tui.services.facade import Services
-from clientpay_tui.services.payers import AccessStatus, PayerRow, StatusFilter
+from clientpay_tui.services.payer_search import PayerRow
+from clientpay_tui.services.payers import AccessStatus, StatusFilter
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.widgets.paged_table import Column, PagedTable
 from clientpay_tui.widgets.typed_input import TypedInput
