@@ -55,8 +55,8 @@ def _invoice_number(
     digits = max(re.findall(r"[0-9]+", key), key=len, default="")
     if len(digits) >= MIN_TRIGRAM and digits != key:
         # Numbers share their letters ("inv-" is in every one of a million): looking them up
-        # reads those long lists (SQLite 0.1-0.2 s; PostgreSQL's count 1.1 s). The digits
-        # find few rows through the index, and the whole text is checked on those.
+        # reads those long lists on both backends. The digits find few rows through the
+        # index, and the whole text is checked on those.
         return and_(
             contains(dialect, Invoice.id, [number], digits),
             contains(dialect, Invoice.id, [number.op("||")("")], key, use_index=False),
@@ -146,8 +146,8 @@ def walk_sort_order(
         factor = WALK_COST.get(dialect, 1.0)
         threshold = int(factor * max(BROAD_MATCH_MIN, math.isqrt(rows_wanted * invoices)))
     # Invoice numbers are counted as far as the threshold itself: a cap below it kept "inv-0",
-    # matching every one of a million invoices, from ever counting as broad (2 s to gather and
-    # sort them all for one page).
+    # matching every one of a million invoices, from ever counting as broad (then gathered and
+    # sorted in full for one page).
     estimates = _lookup_estimates(session, where, max(_LOOKUP_CAP, threshold))
     return min(estimates.values()) >= threshold  # the lookups are ANDed: the narrowest decides
 
@@ -157,7 +157,7 @@ def driving_lookup(session: Session, where: CandidateFilter) -> Lookup | None:
     others are then checked row by row). ``None`` with fewer than two lookups.
 
     Left to itself SQLite drove "c00012" (506 invoices) together with the client filter "e"
-    (most of a million) from the client filter: 1.6 s instead of a few milliseconds.
+    (most of a million) from the client filter, reading most of the invoices.
     """
     present = [bool(search_key(value)) for value in (where.text, where.client, where.matter)]
     if sum(present) < 2:
@@ -209,7 +209,7 @@ def candidate_conditions(
         )
     elif search_key(text):
         # A UNION, not an OR: PostgreSQL cannot serve an OR of IN-subqueries from indexes
-        # (it scanned all invoices, 1.4 s, to find that 'zzzz' matches nothing).
+        # (it scanned all invoices to find that 'zzzz' matches nothing).
         matching = union(
             select(Invoice.id).where(Invoice.client_id.in_(_client_ids(dialect, text))),
             select(Invoice.id).where(Invoice.matter_id.in_(_matter_ids(dialect, text))),
@@ -225,7 +225,7 @@ def candidate_conditions(
     # On SQLite the source and open/paid filters are written so that no index serves them:
     # those indexes are there for the sorts, and SQLite's statistics hold no skew, so it
     # took "balance = 0" (most invoices) or "source IN (...)" (a third) for selective and
-    # gathered and sorted every match through them (0.25-1.6 s a page at 1,000,000 invoices).
+    # gathered and sorted every match through them for one page.
     # PostgreSQL knows the common values and walks the index when that is better.
     sqlite = dialect == "sqlite"
     source = func.coalesce(Invoice.source, Invoice.source) if sqlite else Invoice.source

@@ -172,11 +172,10 @@ def _merged_matter_page(
     merged with the first ``rows`` without one, in the order of the joined query (nulls where
     each backend puts them).
 
-    Through the outer join every match was gathered and sorted for one page (1.1-1.7 s on
-    SQLite at 1,000,000 invoices): the invoice drives an outer join, so the matter's index
-    cannot. A ``UNION ALL`` ordered as a whole is merged from two ordered streams; the limit
-    on each makes PostgreSQL walk the matter index too (7 ms instead of a 70 ms hash join and
-    sort).
+    Through the outer join every match was gathered and sorted for one page: the invoice
+    drives an outer join, so the matter's index cannot. A ``UNION ALL`` ordered as a whole is
+    merged from two ordered streams; the limit on each makes PostgreSQL walk the matter index
+    too (instead of a hash join and a sort).
     """
     [key] = _SORT_KEYS[sort.column]
     order = (key.desc(), Invoice.id.desc()) if sort.descending else (key.asc(), Invoice.id.asc())

@@ -25,12 +25,12 @@ def covered_by(payer_ids: PayerIds, *, probe: bool = False) -> ColumnElement[boo
 
     Checked row by row (a flag on a page of candidates): one ``EXISTS`` per level, so that each
     probes its ``(payer_id, target)`` unique index. A single ``EXISTS`` with an ``OR`` inside
-    scanned every association of the payer for every invoice (seconds at 90,000 associations).
+    scanned every association of the payer for every invoice.
 
     Args:
         probe: keep each ``EXISTS`` a probe per invoice on PostgreSQL too (``OFFSET 0``), which
-            otherwise hashes every association of the payer first (40 ms at 90,000) even when a
-            page of 50 needs a few hundred probes.
+            otherwise hashes every association of the payer first even when a page of 50
+            needs a few hundred probes.
     """
     mine = _mine(payer_ids)
 

@@ -145,7 +145,7 @@ class PayerSearch:
         A condition on ``payer`` itself (not ``id IN (subquery)``), so that the planner can walk
         ``ix_payer_sort`` and stop after a page. The contains-index is used only when it finds
         few rows: for many (``example.com``: every payer) walking the name order finds a page
-        at once, while gathering every match first costs ~100 ms at 100,000 payers.
+        at once, while gathering every match first reads all of them (bench/RESULTS.md).
         """
         key = validation.search_key(text)
         if not key:
@@ -165,8 +165,8 @@ class PayerSearch:
         if isinstance(by_client, CompoundSelect):
             if use_index:
                 # Few of both: gather each through its index and sort the few found. An OR
-                # walked every payer in name order to find them (50 ms for 'c00004' on
-                # PostgreSQL, which cannot OR a trigram index with a list of ids).
+                # walked every payer in name order to find them (PostgreSQL cannot OR a
+                # trigram index with a list of ids).
                 gathered: CompoundSelect[Any] = union(
                     select(Payer.id).where(by_text), *by_client.selects
                 )
@@ -284,8 +284,8 @@ def _by_client_number(
     is_postgresql = session.get_bind().dialect.name == "postgresql"
 
     def per_payer(query: Select[Any]) -> ColumnElement[bool]:
-        # A "hashed SubPlan" on PostgreSQL listed every matching association first (90,000
-        # invoice rows of one payer: 230 ms of 'c00').
+        # A "hashed SubPlan" on PostgreSQL listed every matching association first (all the
+        # invoice-level rows of a payer with many).
         return probe(query, is_postgresql)
 
     return or_(
