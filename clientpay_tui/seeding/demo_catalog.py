@@ -20,7 +20,7 @@ from clientpay_tui.db.models import (
     TransactionInvoice,
     Wallet,
 )
-from clientpay_tui.seeding.seed import FIRST, LAST, MATTERS, SUFFIX, WORDS
+from clientpay_tui.seeding.names import FIRST, LAST, MATTERS, SUFFIX, WORDS
 from clientpay_tui.services.validation import search_key
 
 __all__ = ["FIRST", "LAST", "SPECIAL_PAYERS", "Catalog", "add_catalog", "add_history"]
