@@ -27,9 +27,9 @@ from clientpay_tui.config import load_settings
 from clientpay_tui.db import schema
 from clientpay_tui.db.engine import Database
 from clientpay_tui.db.models import IntegrationName
+from clientpay_tui.seeding.seed import seed
 from clientpay_tui.services.context import command_line_actor
 from clientpay_tui.services.facade import Services
-from clientpay_tui.services.seed import seed
 from clientpay_tui.services.visible_invoices import visible_figures
 
 

@@ -64,7 +64,8 @@ from clientpay_tui.screens.payer_list import PayerListScreen
 from clientpay_tui.services import passwords
 from clientpay_tui.services.context import command_line_actor
 from clientpay_tui.services.facade import Services
-from clientpay_tui.services.payers import PayerRow, StatusFilter
+from clientpay_tui.services.payer_search import PayerRow
+from clientpay_tui.services.payers import StatusFilter
 from clientpay_tui.widgets.paged_table import PagedTable
 
 SEARCHES = ["ada", "smith", "example.com", "c000042", "zzz", "nguyen.1"]

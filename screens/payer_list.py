@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -24,24 +23,17 @@ from clientpay_tui.screens.bulk_flow import BulkDone, BulkStep
 from clientpay_tui.screens.bulk_runner import BulkRunner
 from clientpay_tui.screens.mail import MailScreen
 from clientpay_tui.screens.payer_form import NewPayerScreen
+from clientpay_tui.screens.payer_rows import PayerRows, PayerTable, payer_columns
 from clientpay_tui.screens.picked import Picked
 from clientpay_tui.screens.session import PayerOpener, StaffSession
 from clientpay_tui.services.bulk_access import BulkAction, PayerQuery, PayerSelection
-from clientpay_tui.services.context import Actor, Permission
-from clientpay_tui.services.facade import Services
-from clientpay_tui.services.payers import AccessStatus, PayerRow, StatusFilter
+from clientpay_tui.services.context import Permission
+from clientpay_tui.services.payer_search import PayerRow
+from clientpay_tui.services.payers import StatusFilter
 from clientpay_tui.styles import stylesheet
-from clientpay_tui.widgets.paged_table import Column, PagedTable
+from clientpay_tui.widgets.paged_table import PagedTable
 from clientpay_tui.widgets.typed_input import TypedInput
 
-STATUS_STYLE = {
-    AccessStatus.NONE: "dim",
-    AccessStatus.INVITED: "",
-    AccessStatus.ACTIVE: "bold",
-    AccessStatus.LOCKED: "reverse",
-    AccessStatus.EMAIL_FAILED: "bold reverse",
-}
-"""Styles that read without colour too (NO_COLOR, monochrome terminals)."""
 FILTER_HELP = {
     StatusFilter.ALL: "Every payer, whatever their login",
     StatusFilter.NO_LOGIN: "Payers without a portal login",
@@ -53,42 +45,6 @@ FILTER_HELP = {
 }
 
 
-def when(value: datetime | None) -> str:
-    """A timestamp for a table cell (UTC, like every time the app shows)."""
-    return f"{value:%Y-%m-%d %H:%M}" if value else ""
-
-
-def status_cell(status: AccessStatus) -> Text:
-    return Text(status.value, style=STATUS_STYLE[status])
-
-
-def payer_columns(mark: Callable[[PayerRow], Text]) -> list[Column[PayerRow]]:
-    """The table's columns, after ``mark`` (✓ on a selected payer)."""
-    return [
-        Column("", mark, width=1),
-        Column("Name", lambda row: row.name, ratio=3),
-        Column("Email", lambda row: row.email or "", ratio=4),
-        Column("Login", lambda row: status_cell(row.status), width=12),
-        Column("Last email sent", lambda row: when(row.last_email_at), width=16),
-    ]
-
-
-@dataclass(frozen=True)
-class PayerSearch:
-    """A :class:`RowSource` of the payers matching one search text and status filter."""
-
-    services: Services
-    actor: Actor
-    text: str
-    status: StatusFilter = StatusFilter.ALL
-
-    def count(self) -> tuple[int, bool]:
-        return self.services.payers.count(self.actor, self.text, status=self.status)
-
-    def fetch(self, offset: int, limit: int) -> Sequence[PayerRow]:
-        return self.services.payers.search(self.actor, self.text, offset, limit, self.status)
-
-
 def _new_file(folder: Path, stem: str, suffix: str) -> Path:
     """``folder/stem.suffix``, or ``stem-2`` and on if that exists (two exports a second)."""
     path, n = folder / f"{stem}{suffix}", 1
@@ -96,10 +52,6 @@ def _new_file(folder: Path, stem: str, suffix: str) -> Path:
         n += 1
         path = folder / f"{stem}-{n}{suffix}"
     return path
-
-
-class PayerTable(PagedTable[PayerRow]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select", "Open payer")]
 
 
 class PayerListScreen(ClientPayScreen[None]):
@@ -207,7 +159,7 @@ class PayerListScreen(ClientPayScreen[None]):
             self.picked = Picked()
             self.toast("The search or filter changed: the select-all was cleared.", "warning")
             self.show_selected()
-        self.table.load(PayerSearch(self.session.services, self.session.actor, text, self.status))
+        self.table.load(PayerRows(self.session.services, self.session.actor, text, self.status))
 
     def set_filter(self, status: StatusFilter) -> None:
         """Show only the payers whose login is in ``status`` (with the current search)."""

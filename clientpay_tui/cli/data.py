@@ -9,8 +9,8 @@ import click
 
 from clientpay_tui.cli.context import CliContext
 from clientpay_tui.db.models import IntegrationName
+from clientpay_tui.seeding.seed import seed
 from clientpay_tui.services.imports import ImportReport
-from clientpay_tui.services.seed import seed
 
 INTEGRATIONS = click.Choice([name.value for name in IntegrationName])
 

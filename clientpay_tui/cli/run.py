@@ -32,7 +32,7 @@ SSH_ESCDELAY_MS = "300"
 """Over SSH an arrow key's bytes can arrive apart; Textual's default 100 ms wait for the rest
 of an escape sequence then reads them as Escape plus text."""
 DEMO_ACCOUNTS = ("demo", "sam", "alex")
-"""The demo's staff accounts (``services.demo_data.DEMO_STAFF``, not imported here: the CLI
+"""The demo's staff accounts (``seeding.demo_data.DEMO_STAFF``, not imported here: the CLI
 starts without the services)."""
 DEMO_FIRM = {
     "firm_name": "Harbor & Finch LLP",
@@ -133,7 +133,7 @@ async def _run_demo(config_file: Path | None, path: Path, mail: Path, username: 
     from clientpay_tui.mail.capture import CaptureServer, list_captured
     from clientpay_tui.mail.sender import SmtpSender
     from clientpay_tui.portal.web.embedded import EmbeddedPortal
-    from clientpay_tui.services import demo_data
+    from clientpay_tui.seeding import demo_data
     from clientpay_tui.services.facade import Services
 
     portal_log = mail.parent / "demo-portal.log"

@@ -2,8 +2,9 @@
 
 Streamed a payer at a time (a server-side cursor on PostgreSQL, SQLite's stepping cursor),
 read a chunk of payers at a time for the per-payer figures: 100,000 payers never sit in memory.
-The login status is the payer list's (:func:`~clientpay_tui.services.payers.access_status`) and
-the visible invoices and open balance are the portal's and the staff preview's
+The login status is the payer list's
+(:func:`~clientpay_tui.services.payer_search.access_status`) and the visible invoices and open
+balance are the portal's and the staff preview's
 (:func:`~clientpay_tui.services.visible_invoices.visible_figures_by_payer`, a chunk of payers
 in one query, counted to :data:`~clientpay_tui.services.visible_invoices.FIGURES_CAP`).
 """
@@ -25,13 +26,9 @@ from clientpay_tui.services import audit
 from clientpay_tui.services.bulk_access import PayerSelection
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 from clientpay_tui.services.integrations import enabled_integrations
+from clientpay_tui.services.payer_search import access_status, last_access_emails
 from clientpay_tui.services.payer_status import StatusFilter, status_where
-from clientpay_tui.services.payers import (
-    AccessStatus,
-    PayerService,
-    _last_access_emails,
-    access_status,
-)
+from clientpay_tui.services.payers import AccessStatus, PayerService
 from clientpay_tui.services.visible_invoices import (
     FIGURES_CAP,
     Figures,
@@ -132,7 +129,7 @@ class AccessReviewService:
                             select(PortalLogin).where(PortalLogin.id.in_(login_ids))
                         )
                     }
-                    last_email = _last_access_emails(figures_session, ids)
+                    last_email = last_access_emails(figures_session, ids)
                     counts = _association_counts(figures_session, ids)
                     # No association sees nothing: only the others are asked, in one query.
                     seeing = [payer_id for payer_id in ids if any(counts.get(payer_id, ()))]

@@ -27,18 +27,17 @@ from clientpay_tui.db.models import (
 from clientpay_tui.db.types import UTCDateTime
 from clientpay_tui.errors import AccessStateError, NotFound, ValidationFailed
 from clientpay_tui.services import audit
+from clientpay_tui.services.candidate_plans import candidate_conditions, driving_lookup
 from clientpay_tui.services.candidates import (
     CandidateFilter,
     CandidateRow,
     CandidateSort,
-    candidate_conditions,
     candidate_count,
     candidate_page,
-    covered_by,
-    driving_lookup,
 )
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
 from clientpay_tui.services.integrations import enabled_integrations
+from clientpay_tui.services.invoice_visibility import covered_by
 
 _CHUNK = 5000
 DEFAULT_SORT = CandidateSort()

@@ -26,13 +26,14 @@ from clientpay_tui.errors import AccessStateError, NotFound, RateLimited, Recent
 from clientpay_tui.services.access import AccessService
 from clientpay_tui.services.access_emails import email_budget
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
+from clientpay_tui.services.payer_search import access_status, last_access_emails
 from clientpay_tui.services.payer_status import (
     AccessStatus,
     StatusFilter,
     invite_expired,
     welcome_expiries,
 )
-from clientpay_tui.services.payers import PayerService, _last_access_emails, access_status
+from clientpay_tui.services.payers import PayerService
 
 CHUNK = 500
 """Payers read per batch of queries while planning."""
@@ -267,7 +268,7 @@ def _invitation_states(
         for login in session.scalars(select(PortalLogin).where(PortalLogin.id.in_(login_ids)))
     }
     expires = welcome_expiries(session, login_ids)
-    last_email = _last_access_emails(session, [p.id for p in payers])
+    last_email = last_access_emails(session, [p.id for p in payers])
     states = {}
     for payer in payers:
         login = logins.get(payer.login_id) if payer.login_id is not None else None

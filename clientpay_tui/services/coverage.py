@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Integer, Select, exists, literal_column, s
 from sqlalchemy.orm import Session, aliased
 
 from clientpay_tui.db.models import Association, Invoice
-from clientpay_tui.services.candidates import PayerIds, _mine
+from clientpay_tui.services.invoice_visibility import PayerIds, _mine
 
 Uncovered = Callable[[Any], ColumnElement[bool]]
 """``column`` (an invoice's client or matter id) is not one the payer is associated with."""

@@ -1,7 +1,7 @@
 """A payer's login status: the states the payer list shows and filters by, read in Python for a
-row already loaded (:func:`clientpay_tui.services.payers.access_status`) and written in SQL for
-the list's filter (:func:`status_where`). Both read the same facts in the same order, and the
-tests check that they agree state by state on both backends:
+row already loaded (:func:`clientpay_tui.services.payer_search.access_status`) and written in
+SQL for the list's filter (:func:`status_where`). Both read the same facts in the same order,
+and the tests check that they agree state by state on both backends:
 
 1. no login → *No login*;
 2. the login is locked (``locked_until`` in the future) → *Locked*;

@@ -29,8 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import Client, IntegrationName, Invoice, InvoiceSource, Matter
-from clientpay_tui.services.candidates import PayerIds, covered_by, visible_invoice_ids
 from clientpay_tui.services.coverage import coverage_levels, coverage_levels_by_payer
+from clientpay_tui.services.invoice_visibility import PayerIds, covered_by, visible_invoice_ids
 from clientpay_tui.text import plural
 
 NO_INTEGRATION = (

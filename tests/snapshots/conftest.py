@@ -14,7 +14,7 @@ from textual.widgets import Input, TextArea
 from clientpay_tui.app import ClientPayApp
 from clientpay_tui.config import load_settings
 from clientpay_tui.db.engine import Database
-from clientpay_tui.services import demo_data
+from clientpay_tui.seeding import demo_data
 from clientpay_tui.services.context import Actor
 from clientpay_tui.services.facade import Services
 from tests.conftest import FrozenClock

@@ -16,7 +16,7 @@ from clientpay_tui.screens.payer_details import PayerDetailsScreen
 from clientpay_tui.screens.payer_form import NewPayerScreen
 from clientpay_tui.screens.payer_list import PayerListScreen
 from clientpay_tui.screens.sign_in import SignInScreen
-from clientpay_tui.services import demo_data
+from clientpay_tui.seeding import demo_data
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.payers import PayerForm
 from clientpay_tui.widgets.textual_compat import timer_names

@@ -9,7 +9,7 @@ from textual import events
 from clientpay_tui.screens.base import help_entries
 from clientpay_tui.screens.payer_details import PayerDetailsScreen
 from clientpay_tui.screens.payer_list import PayerListScreen
-from clientpay_tui.services.seed import seed
+from clientpay_tui.seeding.seed import seed
 from tests.tui.conftest import screen_text, toasts, until
 
 

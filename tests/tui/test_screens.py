@@ -14,9 +14,9 @@ from clientpay_tui.screens.mail import MailScreen
 from clientpay_tui.screens.payer_details import PayerDetailsScreen
 from clientpay_tui.screens.payer_list import PayerListScreen
 from clientpay_tui.screens.sign_in import SignInScreen
+from clientpay_tui.seeding.seed import seed
 from clientpay_tui.services.associations import Level, Selection
 from clientpay_tui.services.candidates import CandidateFilter
-from clientpay_tui.services.seed import seed
 from tests.tui.conftest import (
     connect,
     dialog,

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from clientpay_tui.db.models import InvoiceSource
-from clientpay_tui.services import candidates
+from clientpay_tui.services import candidate_plans, candidates
 from clientpay_tui.services.candidates import CandidateFilter, CandidateSort, SortColumn
 
 
@@ -137,16 +137,18 @@ def test_the_estimate_tells_broad_from_narrow(services, admin, firm, db, plan):
     firm.invoice("N-1", client="Z1", client_name="Narrow Ltd", matter=None)
     with db.read() as session:
         # 31 invoices, a page of 50: every match count is below the 1,000 floor
-        assert not candidates.walk_sort_order(session, CandidateFilter(text="wide"), 50)
-        assert not candidates.walk_sort_order(session, CandidateFilter(), 50)
+        assert not candidate_plans.walk_sort_order(session, CandidateFilter(text="wide"), 50)
+        assert not candidate_plans.walk_sort_order(session, CandidateFilter(), 50)
     with db.read() as session, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(candidates, "BROAD_MATCH_MIN", 20)
-        patch.setattr(candidates, "WALK_COST", {})  # the same break-even on both backends
-        assert candidates.walk_sort_order(session, CandidateFilter(text="wide"), 1)
-        assert candidates.walk_sort_order(session, CandidateFilter(text="w-0"), 1)
-        assert not candidates.walk_sort_order(session, CandidateFilter(text="narrow"), 1)
+        patch.setattr(candidate_plans, "BROAD_MATCH_MIN", 20)
+        patch.setattr(candidate_plans, "WALK_COST", {})  # the same break-even on both backends
+        assert candidate_plans.walk_sort_order(session, CandidateFilter(text="wide"), 1)
+        assert candidate_plans.walk_sort_order(session, CandidateFilter(text="w-0"), 1)
+        assert not candidate_plans.walk_sort_order(session, CandidateFilter(text="narrow"), 1)
         # the narrowest of the ANDed lookups decides
-        assert not candidates.walk_sort_order(session, CandidateFilter(text="wide", client="z1"), 1)
+        assert not candidate_plans.walk_sort_order(
+            session, CandidateFilter(text="wide", client="z1"), 1
+        )
 
 
 def test_many_matching_invoice_numbers_count_as_broad(services, admin, firm, db, plan):
@@ -158,26 +160,24 @@ def test_many_matching_invoice_numbers_count_as_broad(services, admin, firm, db,
     for i in range(30):
         firm.invoice(f"W-{i:03d}", client=f"K{i % 3}", client_name="Some Co", matter=None)
     with db.read() as session, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(candidates, "BROAD_MATCH_MIN", 20)
-        patch.setattr(candidates, "WALK_COST", {})
-        patch.setattr(candidates, "_LOOKUP_CAP", 5)  # far below the threshold, as at scale
-        assert candidates.walk_sort_order(session, CandidateFilter(text="w-"), 1)
-        assert not candidates.walk_sort_order(session, CandidateFilter(text="w-00"), 1)
+        patch.setattr(candidate_plans, "BROAD_MATCH_MIN", 20)
+        patch.setattr(candidate_plans, "WALK_COST", {})
+        patch.setattr(candidate_plans, "_LOOKUP_CAP", 5)  # far below the threshold, as at scale
+        assert candidate_plans.walk_sort_order(session, CandidateFilter(text="w-"), 1)
+        assert not candidate_plans.walk_sort_order(session, CandidateFilter(text="w-00"), 1)
 
 
 def test_the_narrowest_lookup_drives(services, admin, book, db, plan):
     if plan == "walked":
         pytest.skip("the estimate itself is under test")
     with db.read() as session:
-        assert candidates.driving_lookup(session, CandidateFilter(text="granite")) is None
+        assert candidate_plans.driving_lookup(session, CandidateFilter(text="granite")) is None
         both = CandidateFilter(text="inv-200", client="c")
-        assert candidates.driving_lookup(session, both) == "text"
-        assert candidates.driving_lookup(session, CandidateFilter(text="c", client="birch")) == (
-            "client"
-        )
-        assert candidates.driving_lookup(session, CandidateFilter(client="c", matter="m-2")) == (
-            "matter"
-        )
+        assert candidate_plans.driving_lookup(session, both) == "text"
+        client = CandidateFilter(text="c", client="birch")
+        assert candidate_plans.driving_lookup(session, client) == "client"
+        matter = CandidateFilter(client="c", matter="m-2")
+        assert candidate_plans.driving_lookup(session, matter) == "matter"
     # whichever drives, the rows are the same
     assert _numbers(services, admin, text="inv-200", client="c") == ["INV-200"]
     assert _numbers(services, admin, text="c", client="birch") == ["INV-200"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from clientpay_tui.db.models import Payer
-from clientpay_tui.services.demo_catalog import STORY_PAYER
-from clientpay_tui.services.demo_data import create_demo_data
+from clientpay_tui.seeding.demo_catalog import STORY_PAYER
+from clientpay_tui.seeding.demo_data import create_demo_data
 
 
 def test_the_story_payer_sees_payable_and_external_invoices(services, admin):

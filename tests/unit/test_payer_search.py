@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from clientpay_tui.db.models import Association, Client, Invoice, Matter, Payer
+from clientpay_tui.seeding.seed import seed
 from clientpay_tui.services import validation
-from clientpay_tui.services.payers import BROAD_MATCH_MIN
-from clientpay_tui.services.seed import seed
+from clientpay_tui.services.payer_search import BROAD_MATCH_MIN
 
 
 def oracle(services, text: str) -> list[int]:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from clientpay_tui.db.models import Association, AuditEvent, Payer
 from clientpay_tui.errors import NotFound, StaleEdit, ValidationFailed
-from clientpay_tui.services import payers
+from clientpay_tui.services import payer_search
 from clientpay_tui.services.payers import AccessStatus, PayerForm
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
@@ -22,8 +22,8 @@ def plan(request, monkeypatch):
     indexes, many found by walking the name order (forced here by pretending every text and
     client number is broad). Creating and updating do not plan, so run once."""
     if request.param == "walked":
-        monkeypatch.setattr(payers, "count_matches", lambda *args: 10**9)
-        monkeypatch.setattr(payers, "BROAD_CLIENTS", 1)
+        monkeypatch.setattr(payer_search, "count_matches", lambda *args: 10**9)
+        monkeypatch.setattr(payer_search, "BROAD_CLIENTS", 1)
     return request.param
 
 

@@ -14,9 +14,9 @@ from clientpay_tui.db.models import (
     Role,
 )
 from clientpay_tui.errors import PermissionDenied
+from clientpay_tui.seeding.seed import seed
 from clientpay_tui.services.associations import Level, Selection
 from clientpay_tui.services.payers import PayerForm
-from clientpay_tui.services.seed import seed
 
 PAYERS_CSV = "name,email\nNew Payer,new@example.com\n"
 INVOICES_CSV = (

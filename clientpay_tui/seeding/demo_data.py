@@ -32,15 +32,15 @@ from clientpay_tui.db.models import (
 )
 from clientpay_tui.errors import NotFound
 from clientpay_tui.mail.compose import ComposedEmail, compose
-from clientpay_tui.services import passwords, tokens, validation
-from clientpay_tui.services.context import Actor, ServiceContext
-from clientpay_tui.services.demo_catalog import (
+from clientpay_tui.seeding.demo_catalog import (
     FIRST,
     LAST,
     SPECIAL_PAYERS,
     add_catalog,
     add_history,
 )
+from clientpay_tui.services import passwords, tokens, validation
+from clientpay_tui.services.context import Actor, ServiceContext
 
 DEMO_ADMIN = "demo"
 DEMO_PASSWORD = "clientpay-demo"  # noqa: S105 - published: the demo's staff sign in with it

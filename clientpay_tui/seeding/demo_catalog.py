@@ -1,5 +1,5 @@
 """The demo firm's clients, matters and invoices, and each payer's associations, wallets and
-transactions (see :mod:`clientpay_tui.services.demo_data`)."""
+transactions (see :mod:`clientpay_tui.seeding.demo_data`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from clientpay_tui.db.models import (
     TransactionInvoice,
     Wallet,
 )
-from clientpay_tui.services.seed import FIRST, LAST, MATTERS, SUFFIX, WORDS
+from clientpay_tui.seeding.names import FIRST, LAST, MATTERS, SUFFIX, WORDS
 from clientpay_tui.services.validation import search_key
 
 __all__ = ["FIRST", "LAST", "SPECIAL_PAYERS", "Catalog", "add_catalog", "add_history"]
