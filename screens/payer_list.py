@@ -18,14 +18,14 @@ from textual.content import Content
 from textual.widgets import Footer, Header, Input, Label, ProgressBar
 
 from clientpay_tui.early_settings import data_dir
-from clientpay_tui.messages import DataChanged
+from clientpay_tui.messages import DataChanged, OpenPayer
 from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.bulk_flow import BulkDone, BulkStep
 from clientpay_tui.screens.bulk_runner import BulkRunner
 from clientpay_tui.screens.mail import MailScreen
 from clientpay_tui.screens.payer_form import NewPayerScreen
 from clientpay_tui.screens.picked import Picked
-from clientpay_tui.screens.session import PayerOpener, StaffSession
+from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.bulk_access import BulkAction, PayerQuery, PayerSelection
 from clientpay_tui.services.context import Actor, Permission
 from clientpay_tui.services.facade import Services
@@ -348,7 +348,7 @@ class PayerListScreen(ClientPayScreen[None]):
         # Back from the payer, continue in the table (where the letter keys work), even if
         # the payer was opened from the search box.
         self.set_focus(self.table)
-        cast(PayerOpener, self.app).open_payer(row.id)
+        self.app.post_message(OpenPayer(row.id))
 
     def action_new_payer(self) -> None:
         if self.refuse("new_payer"):
@@ -357,7 +357,7 @@ class PayerListScreen(ClientPayScreen[None]):
 
     def _created(self, payer_id: int | None) -> None:
         if payer_id is not None:
-            cast(PayerOpener, self.app).open_payer(payer_id)
+            self.app.post_message(OpenPayer(payer_id))
 
     def action_export(self) -> None:
         """The access review of what the list shows (search and filter), or of the selected
