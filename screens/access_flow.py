@@ -24,6 +24,7 @@ from clientpay_tui.screens.base import Severity, call
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.payer_info import PayerInfoPane
 from clientpay_tui.screens.session import StaffSession
+from clientpay_tui.screens.wording import no_login
 from clientpay_tui.services.access_emails import EmailQueued
 from clientpay_tui.services.payers import PayerDetail
 from clientpay_tui.text import plural
@@ -175,7 +176,7 @@ async def send_reset(screen: PayerHost) -> None:
     """Password reset, or re-send the welcome email while the payer is only invited."""
     detail = screen.detail
     if detail.login is None or not detail.email:
-        screen.toast(f"{detail.name} has no login: switch Login Access on first.", "warning")
+        screen.toast(no_login(detail.name), "warning")
         return
     settings = screen.session.services.settings
     if only_invited(detail):
