@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.message import Message
 
 from clientpay_tui.messages import OpenPayer
@@ -26,11 +27,17 @@ def recording_open_payer(app: Any) -> list[int]:
     return asked
 
 
-async def test_enter_on_the_list_asks_the_app_by_message(make_app, staff, add_payer):
+@pytest.fixture
+def ada_and_grace(make_app, staff, add_payer) -> tuple[Any, list[int], int]:
+    """The app (recording ``OpenPayer``), what it was asked to open, and Grace's id."""
     add_payer("Ada Lovelace", "ada@example.com")
     grace = add_payer("Grace Hopper", "grace@navy.example")
     app = make_app(staff)
-    asked = recording_open_payer(app)
+    return app, recording_open_payer(app), grace
+
+
+async def test_enter_on_the_list_asks_the_app_by_message(ada_and_grace):
+    app, asked, grace = ada_and_grace
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -44,11 +51,8 @@ async def test_enter_on_the_list_asks_the_app_by_message(make_app, staff, add_pa
         assert app.screen.detail.id == grace
 
 
-async def test_the_palette_opens_a_payer_by_message(make_app, staff, add_payer):
-    add_payer("Ada Lovelace", "ada@example.com")
-    grace = add_payer("Grace Hopper", "grace@navy.example")
-    app = make_app(staff)
-    asked = recording_open_payer(app)
+async def test_the_palette_opens_a_payer_by_message(ada_and_grace):
+    app, asked, grace = ada_and_grace
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p")
