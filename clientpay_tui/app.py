@@ -32,7 +32,7 @@ from clientpay_tui import terminal_fit
 from clientpay_tui.errors import ClientPayError
 from clientpay_tui.idle_sign_out import IdleSignOutApp
 from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
-from clientpay_tui.messages import DataChanged, MailDelivered
+from clientpay_tui.messages import DataChanged, MailDelivered, OpenPayer
 from clientpay_tui.screens.base import (
     ClientPayScreen,
     call,
@@ -426,8 +426,13 @@ class ClientPayApp(IdleSignOutApp):
         await self.end_session(session, notice, keep_username=False)
         await call(session.services.staff.signed_out, session.actor)
 
+    @on(OpenPayer)
+    def _open_payer_asked(self, message: OpenPayer) -> None:
+        self.open_payer(message.payer_id)
+
     def open_payer(self, payer_id: int) -> None:
-        """Open a payer's details on top of the current screen (palette, list)."""
+        """Open a payer's details on top of the current screen (screens ask by
+        :class:`OpenPayer`)."""
         if self.session is not None:
             self._open_payer(self.session, payer_id)
 

@@ -7,6 +7,7 @@ one-line message with a non-zero exit. Anything else is a bug and keeps its trac
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 
 class ClientPayError(Exception):
@@ -55,6 +56,58 @@ class StaleEdit(ClientPayError):
 
 class AccessStateError(ClientPayError):
     """The action does not fit the payer's login state (e.g. no login to delete)."""
+
+
+class NoLogin(AccessStateError):
+    """The action needs the payer's portal login, and the payer has none. The message says
+    only that; how to invite them (a key, a command) is for the screen or the CLI to say."""
+
+    def __init__(self, payer_name: str) -> None:
+        super().__init__(f"{payer_name} has no login.")
+        self.payer_name = payer_name
+
+
+class ConcurrentGrant(AccessStateError):
+    """Another session gave the same address a login at the same moment; nothing was changed
+    by this one, and the payer as stored now may already have access."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Another session granted access to this address at the same moment; "
+            "nothing was changed."
+        )
+
+
+class RetryRefusal(StrEnum):
+    """Why a failed email cannot be queued again."""
+
+    PAYER_DELETED = "payer-deleted"
+    LOGIN_DELETED = "login-deleted"
+    LOGIN_MOVED = "login-moved"
+    CANCELLED = "cancelled"
+    PASSWORD_SET = "password-set"  # noqa: S105 (a reason, not a password)
+    """A welcome, but the payer has set a password since: a reset is what they need."""
+    NOT_ACCEPTED = "not-accepted"
+    """A reset, but the payer has not accepted the invitation: re-send the welcome."""
+
+
+class RetryRefused(AccessStateError):
+    """A failed email cannot go again; nothing was changed. :attr:`kind` says why; the
+    message says what happened, and the screen adds what to do instead."""
+
+    def __init__(self, kind: RetryRefusal, to_address: str, moved_to: str | None = None) -> None:
+        what = {
+            RetryRefusal.PAYER_DELETED: "The payer this email was for was deleted",
+            RetryRefusal.LOGIN_DELETED: f"The login of {to_address} was deleted",
+            RetryRefusal.LOGIN_MOVED: f"The login moved from {to_address} to {moved_to}",
+            RetryRefusal.CANCELLED: "This email was cancelled and its link no longer works",
+            RetryRefusal.PASSWORD_SET: f"{to_address} has set a password since this email failed",
+            RetryRefusal.NOT_ACCEPTED: f"{to_address} has not accepted the invitation yet",
+        }[kind]
+        super().__init__(f"{what}, so this email cannot be retried.")
+        self.kind = kind
+        self.to_address = to_address
+        self.moved_to = moved_to
 
 
 class EmailChangeNeedsLoginMove(ClientPayError):

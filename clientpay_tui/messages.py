@@ -30,3 +30,13 @@ class DataChanged(Message, bubble=False):
     def __init__(self, changes: Changes) -> None:
         super().__init__()
         self.changes = changes
+
+
+class OpenPayer(Message, bubble=False):
+    """A screen (the payer list, the command palette) asks the app to open a payer's details
+    on top of the current screen. Posted to the app, which loads the payer and pushes its
+    screen: screens never call into the app."""
+
+    def __init__(self, payer_id: int) -> None:
+        super().__init__()
+        self.payer_id = payer_id

@@ -10,7 +10,7 @@ limit explains why not, an email change offers to move the login.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from clientpay_tui.enums import EmailKind
 from clientpay_tui.errors import (
@@ -20,14 +20,43 @@ from clientpay_tui.errors import (
     StaleEdit,
     ValidationFailed,
 )
-from clientpay_tui.screens.base import call
+from clientpay_tui.screens.base import Severity, call
 from clientpay_tui.screens.confirm import ConfirmScreen
+from clientpay_tui.screens.payer_info import PayerInfoPane
+from clientpay_tui.screens.session import StaffSession
+from clientpay_tui.screens.wording import no_login
 from clientpay_tui.services.access_emails import EmailQueued
+from clientpay_tui.services.payers import PayerDetail
 from clientpay_tui.text import plural
 from clientpay_tui.widgets.formatting import only_invited, stamp
 
-if TYPE_CHECKING:
-    from clientpay_tui.screens.payer_details import PayerDetailsScreen
+
+class PayerHost(Protocol):
+    """What a flow needs from the screen that runs it: the payer shown, the fields, a way to
+    ask and to tell, and a reload. The payer details screen is one; the flows never import
+    it (an import-linter contract keeps it so), so a test can drive them with a small host."""
+
+    @property
+    def detail(self) -> PayerDetail:
+        """The payer as the screen last loaded it."""
+
+    @property
+    def session(self) -> StaffSession: ...
+
+    @property
+    def info(self) -> PayerInfoPane:
+        """The Payer Information fields (edits, baseline version, error line)."""
+
+    async def ask(self, dialog: ConfirmScreen) -> bool:
+        """Show ``dialog`` and wait for the answer."""
+
+    def toast(self, message: object, severity: Severity = "information") -> None: ...
+
+    async def reload(
+        self, *, discard_edits: bool = False, detail: PayerDetail | None = None
+    ) -> None:
+        """Show the payer as stored now (``detail`` if given)."""
+
 
 QUEUED_TOAST = {
     EmailKind.WELCOME: "Welcome email to {to} queued.",
@@ -38,7 +67,7 @@ QUEUED_TOAST = {
 
 
 async def _send(
-    screen: PayerDetailsScreen, send: Callable[[bool], EmailQueued], what: str
+    screen: PayerHost, send: Callable[[bool], EmailQueued], what: str
 ) -> EmailQueued | None:
     """Run ``send``; if an email went out moments ago, ask again; if the limit is reached,
     say why not. Returns what was queued, or ``None`` if nothing was."""
@@ -64,17 +93,17 @@ async def _send(
     return None
 
 
-async def _explain_limit(screen: PayerDetailsScreen, limited: RateLimited) -> None:
+async def _explain_limit(screen: PayerHost, limited: RateLimited) -> None:
     await screen.ask(ConfirmScreen("No email sent", f"{limited}", confirm=None, cancel="Close"))
 
 
-def _queued(screen: PayerDetailsScreen, queued: EmailQueued) -> None:
+def _queued(screen: PayerHost, queued: EmailQueued) -> None:
     screen.session.poke_mailer()
     template = QUEUED_TOAST.get(queued.kind, "Email to {to} queued.")
     screen.toast(template.format(to=queued.to_address))
 
 
-async def grant(screen: PayerDetailsScreen) -> None:
+async def grant(screen: PayerHost) -> None:
     """Switch Login Access on: confirm naming the address, then grant and queue the email."""
     detail = screen.detail
     if screen.info.email_edited():
@@ -107,7 +136,7 @@ async def grant(screen: PayerDetailsScreen) -> None:
     await screen.reload()
 
 
-async def delete_login(screen: PayerDetailsScreen) -> None:
+async def delete_login(screen: PayerHost) -> None:
     """Delete the payer's login (or detach this record from a shared one), after asking."""
     detail = screen.detail
     login = detail.login
@@ -143,11 +172,11 @@ async def delete_login(screen: PayerDetailsScreen) -> None:
     await screen.reload()
 
 
-async def send_reset(screen: PayerDetailsScreen) -> None:
+async def send_reset(screen: PayerHost) -> None:
     """Password reset, or re-send the welcome email while the payer is only invited."""
     detail = screen.detail
     if detail.login is None or not detail.email:
-        screen.toast(f"{detail.name} has no login: switch Login Access on first.", "warning")
+        screen.toast(no_login(detail.name), "warning")
         return
     settings = screen.session.services.settings
     if only_invited(detail):
@@ -178,7 +207,7 @@ async def send_reset(screen: PayerDetailsScreen) -> None:
     await screen.reload()
 
 
-async def unlock(screen: PayerDetailsScreen) -> None:
+async def unlock(screen: PayerHost) -> None:
     """Lift the lock that failed portal sign-ins put on the payer's login, after asking."""
     detail = screen.detail
     if detail.login is None or detail.login.locked_until is None:
@@ -201,7 +230,7 @@ async def unlock(screen: PayerDetailsScreen) -> None:
     await screen.reload()
 
 
-async def save(screen: PayerDetailsScreen) -> None:
+async def save(screen: PayerHost) -> None:
     """Save the edited fields; an email change on a payer with a login offers to move it."""
     info = screen.info
     if not info.is_dirty():

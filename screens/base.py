@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from clientpay_tui.errors import ClientPayError, PermissionDenied
+from clientpay_tui.screens.wording import explain
 from clientpay_tui.text import one_line
 from clientpay_tui.widgets.textual_compat import end_app_with_error, key_bindings
 
@@ -39,7 +40,7 @@ def toast(app: App[Any], message: object, severity: Severity = "information") ->
 
 def error_toast(app: App[Any], error: ClientPayError) -> None:
     """Expected errors from the services, as a toast (a refusal by role is a warning)."""
-    toast(app, error, "warning" if isinstance(error, PermissionDenied) else "error")
+    toast(app, explain(error), "warning" if isinstance(error, PermissionDenied) else "error")
 
 
 def report_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:

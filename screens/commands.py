@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from textual.actions import parse
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from clientpay_tui.messages import OpenPayer
 from clientpay_tui.screens.base import ClientPayScreen
-from clientpay_tui.screens.session import PayerOpener, StaffSession
+from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.text import printable
 from clientpay_tui.widgets.textual_compat import key_bindings
 
@@ -37,7 +38,12 @@ class PayerCommands(Provider):
     LIMIT = 8
 
     def _session(self) -> StaffSession | None:
-        return cast(StaffSession | None, getattr(self.app, "session", None))
+        """The session of the signed-in screen the palette opened over (a dialog or Help
+        may be on top of it); ``None`` before sign-in."""
+        for screen in reversed(self.app.screen_stack):
+            if isinstance(screen, ClientPayScreen):
+                return screen.session
+        return None
 
     async def search(self, query: str) -> Hits:
         session = self._session()
@@ -47,7 +53,6 @@ class PayerCommands(Provider):
         rows = await asyncio.to_thread(
             session.services.payers.search, session.actor, text, 0, self.LIMIT
         )
-        opener = cast(PayerOpener, self.app)
         matcher = self.matcher(text)
         for rank, row in enumerate(rows):
             label = printable(f"{row.name}  <{row.email or 'no email'}>  {row.status.value}")
@@ -57,7 +62,7 @@ class PayerCommands(Provider):
             yield Hit(
                 score,
                 _highlighted(label, text),
-                partial(opener.open_payer, row.id),
+                partial(self.app.post_message, OpenPayer(row.id)),
                 text=label,
             )
 

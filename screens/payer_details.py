@@ -28,6 +28,7 @@ from clientpay_tui.screens.payer_tabs import (
     show_tabs,
 )
 from clientpay_tui.screens.session import StaffSession
+from clientpay_tui.screens.wording import explain, no_login
 from clientpay_tui.services.associations import AssociationRow, CreateResult, Level
 from clientpay_tui.services.context import Permission
 from clientpay_tui.services.payers import AccessStatus, PayerDetail
@@ -154,7 +155,7 @@ class PayerDetailsScreen(ClientPayScreen[None]):
     def unavailable(self, action: str) -> str | None:
         name = self.detail.name
         if action in ("reset", "resend", "delete_login", "unlock") and self.detail.login is None:
-            return f"{name} has no login: switch Login Access on (l) to invite them."
+            return no_login(name)
         invited = only_invited(self.detail)
         if action == "reset" and invited:
             return "Not accepted yet: r re-sends the welcome email."  # the pair's other acts
@@ -209,7 +210,7 @@ class PayerDetailsScreen(ClientPayScreen[None]):
         try:
             await flow
         except AccessStateError as stale:
-            self.toast(stale, "warning")
+            self.toast(explain(stale), "warning")
             await self.reload()
 
     @work(group="access", exclusive=True, exit_on_error=False)

@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widgets import Footer, Header, Input, Label, ProgressBar
 
 from clientpay_tui.early_settings import data_dir
-from clientpay_tui.messages import DataChanged
+from clientpay_tui.messages import DataChanged, OpenPayer
 from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.bulk_flow import BulkDone, BulkStep
 from clientpay_tui.screens.bulk_runner import BulkRunner
@@ -25,7 +25,7 @@ from clientpay_tui.screens.mail import MailScreen
 from clientpay_tui.screens.payer_form import NewPayerScreen
 from clientpay_tui.screens.payer_rows import PayerRows, PayerTable, payer_columns
 from clientpay_tui.screens.picked import Picked
-from clientpay_tui.screens.session import PayerOpener, StaffSession
+from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.bulk_access import BulkAction, PayerQuery, PayerSelection
 from clientpay_tui.services.context import Permission
 from clientpay_tui.services.payer_search import PayerRow
@@ -300,7 +300,7 @@ class PayerListScreen(ClientPayScreen[None]):
         # Back from the payer, continue in the table (where the letter keys work), even if
         # the payer was opened from the search box.
         self.set_focus(self.table)
-        cast(PayerOpener, self.app).open_payer(row.id)
+        self.app.post_message(OpenPayer(row.id))
 
     def action_new_payer(self) -> None:
         if self.refuse("new_payer"):
@@ -309,7 +309,7 @@ class PayerListScreen(ClientPayScreen[None]):
 
     def _created(self, payer_id: int | None) -> None:
         if payer_id is not None:
-            cast(PayerOpener, self.app).open_payer(payer_id)
+            self.app.post_message(OpenPayer(payer_id))
 
     def action_export(self) -> None:
         """The access review of what the list shows (search and filter), or of the selected

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # Types only: the app shell imports this before the services (and SQLAlchemy) load, and
@@ -37,10 +37,3 @@ class StaffSession:
     def denial(self, permission: Permission) -> str | None:
         """Why the signed-in staff member may not do ``permission``, or ``None``."""
         return self.actor.denial(permission)
-
-
-class PayerOpener(Protocol):
-    """The app, as the command palette and the payer list see it."""
-
-    def open_payer(self, payer_id: int) -> None:
-        """Open the payer's details on top of the current screen."""

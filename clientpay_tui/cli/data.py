@@ -60,15 +60,32 @@ KEEP = click.option(
 FILE = click.argument("file", type=click.Path(path_type=Path))
 
 
+def import_summary(report: ImportReport) -> str:
+    """One line that says what was kept; a refused file names the flag that keeps the rest."""
+    if report.refused:
+        return (
+            f"refused the whole file: {report.error_count} bad row(s), nothing imported "
+            "(use --keep-good-rows to import the good rows)"
+        )
+    text = f"imported {report.imported} {report.what}"
+    if report.updated:
+        text += f", updated {report.updated}"
+    if report.already_there:
+        text += f"; {report.already_there} already there (same name and email), left as they were"
+    if report.error_count:
+        text += f"; skipped {report.error_count} bad row(s)"
+    return text
+
+
 def _finish(report: ImportReport) -> None:
     for error in report.errors:
         click.echo(f"  {error}", err=True)
     if report.error_count > len(report.errors):
         click.echo(f"  … and {report.error_count - len(report.errors)} more", err=True)
     if report.error_count:
-        click.echo(f"clientpay-tui: error: {report.summary()}", err=True)
+        click.echo(f"clientpay-tui: error: {import_summary(report)}", err=True)
         sys.exit(1)
-    click.echo(report.summary())
+    click.echo(import_summary(report))
 
 
 @import_group.command("payers")

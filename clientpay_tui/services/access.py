@@ -21,7 +21,7 @@ from clientpay_tui.db.models import (
     PortalLogin,
     TokenPurpose,
 )
-from clientpay_tui.errors import AccessStateError, NotFound
+from clientpay_tui.errors import AccessStateError, ConcurrentGrant, NoLogin, NotFound
 from clientpay_tui.services import audit, lockout, tokens
 from clientpay_tui.services.access_emails import (
     EmailBudget,
@@ -73,10 +73,7 @@ class AccessService:
                 check_budget(session, self.ctx.settings, payer.id, now, confirmed_resend)
                 return self._attach_or_invite(session, actor, payer, now)
         except IntegrityError:
-            raise AccessStateError(
-                "Another session granted access to this address at the same moment; "
-                "reload and check the payer."
-            ) from None
+            raise ConcurrentGrant() from None
 
     def delete_login(self, actor: Actor, payer_id: int) -> LoginDeleted:
         """Take login access away from this payer record; remove the login when it covers
@@ -119,9 +116,7 @@ class AccessService:
             payer = self._payer(session, payer_id)
             login = session.get(PortalLogin, payer.login_id) if payer.login_id else None
             if login is None or not payer.email:
-                raise AccessStateError(
-                    f"{payer.name} has no login: switch Login Access on to invite them."
-                )
+                raise NoLogin(payer.name)
             if only_expired_invitation:
                 _require_expired_invitation(session, payer, login, now)
             check_budget(session, self.ctx.settings, payer.id, now, confirmed_resend)

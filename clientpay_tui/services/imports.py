@@ -64,22 +64,7 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     refused: bool = False
-
-    def summary(self) -> str:
-        """One line that says what was kept."""
-        if self.refused:
-            return (
-                f"refused the whole file: {self.error_count} bad row(s), nothing imported "
-                "(use --keep-good-rows to import the good rows)"
-            )
-        text = f"imported {self.imported} {self.what}"
-        if self.updated:
-            text += f", updated {self.updated}"
-        if self.already_there:
-            text += f"; {self.already_there} already there (same name and email), left as they were"
-        if self.error_count:
-            text += f"; skipped {self.error_count} bad row(s)"
-        return text
+    """Bad rows and ``keep_good_rows`` off: the whole file was refused, nothing written."""
 
     def add_error(self, line: int, message: str) -> None:
         self.error_count += 1

@@ -18,7 +18,7 @@ from clientpay_tui.db.models import (
     PortalLogin,
     TokenPurpose,
 )
-from clientpay_tui.errors import AccessStateError, NotFound
+from clientpay_tui.errors import AccessStateError, NotFound, RetryRefusal, RetryRefused
 from clientpay_tui.services import audit
 from clientpay_tui.services.access_emails import check_budget, issue_link, recompose
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require
@@ -94,9 +94,10 @@ class OutboxService:
         against the staff's email limit like any other send.
 
         Raises:
-            AccessStateError: with the reason, when the email's login was deleted or moved to
-                another address, a welcome's invitation was accepted meanwhile, or the email
-                was cancelled with its login. Nothing is changed.
+            RetryRefused: its ``kind`` says why, when the email's login was deleted or moved
+                to another address, a welcome's invitation was accepted meanwhile, or the
+                email was cancelled with its login. Nothing is changed.
+            AccessStateError: the email has not failed.
             RateLimited: the payer had too many welcome or reset emails from staff lately.
         """
         now = self.ctx.clock()
@@ -132,10 +133,7 @@ class OutboxService:
         """
         about = _payer_and_login(session, email) if email.kind in LOGIN_KINDS else None
         if email.body_text is None:
-            raise AccessStateError(
-                "This email was cancelled and its link no longer works; "
-                "send a new one from the payer."
-            )
+            raise RetryRefused(RetryRefusal.CANCELLED, email.to_address)
         purpose = LINK_KINDS.get(email.kind)
         if purpose is None or about is None:
             return ""
@@ -152,34 +150,22 @@ def _payer_and_login(session: Session, email: OutboxEmail) -> tuple[Payer, Porta
     """The payer and the login an access email was about, or why it can no longer go."""
     payer = session.get(Payer, email.payer_id, with_for_update=True) if email.payer_id else None
     if payer is None:
-        raise AccessStateError("The payer this email was for was deleted; it cannot be retried.")
+        raise RetryRefused(RetryRefusal.PAYER_DELETED, email.to_address)
     login = (
         session.get(PortalLogin, payer.login_id, with_for_update=True) if payer.login_id else None
     )
     if login is None:
-        raise AccessStateError(
-            f"The login of {email.to_address} was deleted, so this email cannot be retried; "
-            "switch Login Access on to invite the payer again."
-        )
+        raise RetryRefused(RetryRefusal.LOGIN_DELETED, email.to_address)
     if login.email_key != email.to_address.casefold():
-        raise AccessStateError(
-            f"The login moved from {email.to_address} to {login.email_key}, so this email "
-            "cannot be retried; send a new one from the payer."
-        )
+        raise RetryRefused(RetryRefusal.LOGIN_MOVED, email.to_address, moved_to=login.email_key)
     return payer, login
 
 
 def _check_link_state(email: OutboxEmail, login: PortalLogin) -> None:
     if LINK_KINDS.get(email.kind) == TokenPurpose.WELCOME and login.status != LoginStatus.INVITED:
-        raise AccessStateError(
-            f"{email.to_address} has set a password since this email failed; "
-            "send a password reset from the payer instead."
-        )
+        raise RetryRefused(RetryRefusal.PASSWORD_SET, email.to_address)
     if email.kind == EmailKind.RESET and login.status == LoginStatus.INVITED:
-        raise AccessStateError(
-            f"{email.to_address} has not accepted the invitation yet; "
-            "re-send the welcome email from the payer instead."
-        )
+        raise RetryRefused(RetryRefusal.NOT_ACCEPTED, email.to_address)
 
 
 def _row(email: OutboxEmail) -> OutboxRow:

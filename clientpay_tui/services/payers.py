@@ -249,8 +249,7 @@ class PayerService(PayerSearch):
         ).first()
         who = f" by {last.actor} at {last.at:%H:%M:%S} UTC" if last else ""
         return StaleEdit(
-            f"Someone else saved this payer{who} after you opened it. Nothing was overwritten: "
-            "reload to see their changes."
+            f"Someone else saved this payer{who} after you opened it. Nothing was overwritten."
         )
 
 

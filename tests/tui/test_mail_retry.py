@@ -45,6 +45,10 @@ async def test_a_retry_of_a_deleted_logins_email_is_refused_with_the_reason(
         await until(pilot, lambda: any(reason in t for t in toasts(app)))
         [refusal] = [n for n in notifications(app) if reason in n.message]
         assert "\n" not in refusal.message and refusal.markup is False
+        # The service says what happened; the screen adds what to do here, naming the key.
+        assert refusal.message == (
+            f"{reason}. Open the payer and switch Login Access on (l) to invite them again."
+        )
         assert isinstance(app.screen, MailScreen)  # the app goes on
     [after] = emails_to(services, "ada@example.com")
     assert (after.status, after.body_text, after.attempts) == (

@@ -22,6 +22,7 @@ from clientpay_tui.db.models import (
 from clientpay_tui.errors import (
     AccessStateError,
     EmailChangeNeedsLoginMove,
+    NoLogin,
     RateLimited,
     RecentlySent,
     ValidationFailed,
@@ -263,8 +264,11 @@ def test_reset_for_an_active_login_sends_a_reset_link(services, admin, db, clock
 
 def test_reset_without_a_login_is_refused(services, admin, db):
     payer_id = _payer(services, admin)
-    with pytest.raises(AccessStateError, match="has no login"):
+    with pytest.raises(NoLogin) as refused:
         services.access.send_reset(admin, payer_id)
+    # What happened, and whose: the screen (or the CLI) says how to invite them.
+    assert refused.value.payer_name == "Ada Lovelace"
+    assert str(refused.value) == "Ada Lovelace has no login."
     assert _count(db, OutboxEmail) == 0
 
 

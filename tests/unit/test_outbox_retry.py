@@ -19,7 +19,7 @@ from clientpay_tui.db.models import (
     PortalLogin,
     TokenPurpose,
 )
-from clientpay_tui.errors import AccessStateError, RateLimited
+from clientpay_tui.errors import RateLimited, RetryRefusal, RetryRefused
 from clientpay_tui.services import tokens
 from clientpay_tui.services.payers import PayerForm
 
@@ -126,11 +126,15 @@ def test_a_retried_reset_carries_a_fresh_reset_link(services, admin, db, clock):
     assert _check(db, old_token, TokenPurpose.RESET, clock.now) == tokens.TokenProblem.REVOKED
 
 
-def _refused(services, actor, email_id: int) -> str:
-    with pytest.raises(AccessStateError) as refused:
+def _refused(services, actor, email_id: int, kind: RetryRefusal) -> str:
+    """The refusal carries its kind; its one-line message says what happened and names no
+    key or command (the Mail screen adds what to do instead)."""
+    with pytest.raises(RetryRefused) as refused:
         services.outbox.retry(actor, email_id)
+    assert refused.value.kind == kind
     message = str(refused.value)
     assert "\n" not in message
+    assert "switch" not in message and "from the payer" not in message
     return message
 
 
@@ -159,7 +163,7 @@ def test_a_failed_email_of_a_deleted_login_cannot_be_retried(services, admin, db
     before, count = _email(db, queued.email_id), _tokens(db)
     clock.advance(minutes=5)
 
-    message = _refused(services, admin, queued.email_id)
+    message = _refused(services, admin, queued.email_id, RetryRefusal.LOGIN_DELETED)
 
     assert "login" in message and "deleted" in message
     _unchanged(db, queued.email_id, before, count)
@@ -179,7 +183,7 @@ def test_a_failed_email_of_a_moved_login_cannot_be_retried(services, admin, db, 
     before, count = _email(db, queued.email_id), _tokens(db)
     clock.advance(minutes=5)
 
-    message = _refused(services, admin, queued.email_id)
+    message = _refused(services, admin, queued.email_id, RetryRefusal.LOGIN_MOVED)
 
     assert "moved" in message and "ada@new.example.com" in message
     _unchanged(db, queued.email_id, before, count)
@@ -192,9 +196,9 @@ def test_a_failed_welcome_of_a_login_in_use_cannot_be_retried(services, admin, d
     _activate(db, payer_id)  # the payer set a password through a later link
     before, count = _email(db, queued.email_id), _tokens(db)
 
-    message = _refused(services, admin, queued.email_id)
+    message = _refused(services, admin, queued.email_id, RetryRefusal.PASSWORD_SET)
 
-    assert "password reset" in message
+    assert "has set a password" in message
     _unchanged(db, queued.email_id, before, count)
 
 
@@ -208,7 +212,7 @@ def test_a_failed_notice_of_a_deleted_login_cannot_be_retried(services, admin, d
     services.access.delete_login(admin, second)
     before, count = _email(db, notice.email_id), _tokens(db)
 
-    message = _refused(services, admin, notice.email_id)
+    message = _refused(services, admin, notice.email_id, RetryRefusal.LOGIN_DELETED)
 
     assert "deleted" in message
     _unchanged(db, notice.email_id, before, count)
