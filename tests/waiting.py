@@ -45,7 +45,7 @@ async def until_idle(
     pilot: Pilot[Any],
     seconds: float = 30.0,
     quiet: float = 0.1,
-    ignore_groups: tuple[str, ...] = ("mailer",),
+    ignore_groups: tuple[str, ...] = ("mailer", "change-feed"),
 ) -> None:
     """Wait until the app has been quiet for ``quiet`` seconds: no worker running (but the
     long-running ``ignore_groups``) and the same screen on top (Textual delays a screen switch

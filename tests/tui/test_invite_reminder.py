@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from clientpay_tui.app import ClientPayApp
 from clientpay_tui.cli.run import open_configured
 from clientpay_tui.db.models import EmailKind, EmailStatus
 from clientpay_tui.db.types import utcnow
@@ -17,7 +16,7 @@ from clientpay_tui.mail.sender import SmtpSender
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.payers import PayerForm
 from tests.conftest import FrozenClock
-from tests.tui.conftest import emails_to, toasts, until
+from tests.tui.conftest import RecordingApp, emails_to, toasts, until
 from tests.unit.mail.conftest import RecordingHandler
 
 
@@ -47,7 +46,7 @@ async def test_the_app_session_sends_a_due_reminder(
     }.items():
         monkeypatch.setenv(f"CLIENTPAY_{name}", value)
 
-    app = ClientPayApp(open_services=lambda: open_configured(None), handle_sighup=False)
+    app = RecordingApp(open_services=lambda: open_configured(None), handle_sighup=False)
     async with app.run_test(size=(80, 24)) as pilot:
         # Still on the sign-in screen: the session's sender runs from the start.
         await until(pilot, lambda: len(smtp.handler.messages) == 2, seconds=20)
