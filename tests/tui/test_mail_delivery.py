@@ -94,7 +94,10 @@ async def test_quitting_while_an_email_is_sent_waits_for_its_answer(
     smtp.handler.keep_before_answer = True  # the server has the message …
     smtp.handler.data_gate = asyncio.Event()  # … and answers when the test says so
     payer = add_payer("Barbara Liskov", "barbara@example.com")
-    app = make_app(staff, mailer=sender_for(services, clock, **smtp.settings_overrides()))
+    # The client waits for the held answer up to smtp_timeout: 2 s ran out on a loaded machine
+    # before the test's ctrl+q was handled (the send failed, so there was nothing to wait for).
+    mailer = sender_for(services, clock, **smtp.settings_overrides(), smtp_timeout=20.0)
+    app = make_app(staff, mailer=mailer)
     async with app.run_test(size=(80, 24)) as pilot:
         await grant(app, pilot, payer)
         await until(pilot, lambda: smtp.handler.data_started == 1)
