@@ -122,7 +122,7 @@ def narrowed_to(name: str) -> Condition:
 
     def check(lines: list[str]) -> bool:
         rows = [line for line in lines[TABLE_TOP + 1 : -1] if line.strip()]
-        return bool(rows) and all(line.startswith(name) for line in rows)
+        return bool(rows) and all(line.lstrip(" ✓").startswith(name) for line in rows)
 
     return check
 
