@@ -11,41 +11,34 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
-import signal
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Provider
-from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker
 
 from clientpay_tui import terminal_fit
 from clientpay_tui.errors import ClientPayError
-from clientpay_tui.idle_sign_out import IdleSignOutApp
-from clientpay_tui.mail.delivery import DeliveryResult, Mailer, Outcome
-from clientpay_tui.messages import DataChanged, MailDelivered, OpenPayer
+from clientpay_tui.hang_up_app import HangUpApp
+from clientpay_tui.held_keys import HeldKeys, ReleaseKeys
+from clientpay_tui.mail.delivery import Mailer
+from clientpay_tui.messages import DataChanged, OpenPayer
 from clientpay_tui.screens.base import (
     ClientPayScreen,
     call,
     help_entries,
     report_worker_error,
-    toast,
 )
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.help import HelpScreen
 from clientpay_tui.screens.sign_in import SignInScreen
-from clientpay_tui.sent_toasts import SentToasts
 from clientpay_tui.styles import stylesheet
-from clientpay_tui.terminal import HangUpWatcher
 from clientpay_tui.text import printable
 from clientpay_tui.themes import DARK, LIGHT
 
@@ -55,9 +48,6 @@ if TYPE_CHECKING:
     from clientpay_tui.screens.session import StaffSession
     from clientpay_tui.services.context import Actor
     from clientpay_tui.services.facade import Services
-
-UNHELD_KEYS = frozenset({"ctrl+q", "ctrl+c"})
-"""Keys never held back while a screen opens: quitting works at any moment."""
 
 SIGNED_IN_MODULES = (
     "clientpay_tui.screens.payer_list",
@@ -92,11 +82,7 @@ def _screen_commands() -> type[Provider]:
     return ScreenCommands
 
 
-class _ReleaseKeys(Message, bubble=False):
-    """Queued behind every key that arrived while a screen was opening: dispatch them now."""
-
-
-class ClientPayApp(IdleSignOutApp):
+class ClientPayApp(HangUpApp):
     """Staff side of the payer portal.
 
     Args:
@@ -152,7 +138,12 @@ class ClientPayApp(IdleSignOutApp):
         idle_check_seconds: float | None = None,
         live_refresh: bool = True,
     ) -> None:
-        super().__init__(idle_clock=idle_clock, idle_check_seconds=idle_check_seconds)
+        super().__init__(
+            mailer,
+            handle_sighup=handle_sighup,
+            idle_clock=idle_clock,
+            idle_check_seconds=idle_check_seconds,
+        )
         self.live_refresh = live_refresh
         if (services is None) == (open_services is None):
             raise TypeError("give either services or open_services")
@@ -160,24 +151,15 @@ class ClientPayApp(IdleSignOutApp):
             firm_name = services.settings.firm_name
         self.firm_name = firm_name or ""
         self.services = services
-        self.mailer = mailer
         self.open_services = open_services
         self.startup_error: ClientPayError | None = None
         self.initial_actor = actor
         self.captured_mail = captured_mail
         self.sign_in_hint = sign_in_hint
-        self.handle_sighup = handle_sighup
         self.checking_key = checking_key
-        self._sent_toasts = SentToasts(self)
         self.session: StaffSession | None = None
         self._services_ready = asyncio.Event()
-        self._previous_sighup: Any = signal.SIG_DFL
-        self._hang_up_watcher: HangUpWatcher | None = None
-        self._terminal_is_gone = False
-        self._mail_worker: Worker[None] | None = None
-        self._exiting: asyncio.Task[None] | None = None
-        self._held_keys: list[events.Key] | None = None
-        """Keys typed while a screen is being opened (``None``: not holding)."""
+        self._held_keys = HeldKeys()
         self.title = f"ClientPay · {printable(self.firm_name)}"
         self.register_theme(DARK)
         self.register_theme(LIGHT)
@@ -187,11 +169,7 @@ class ClientPayApp(IdleSignOutApp):
     # -- start and stop ---------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        if self.handle_sighup:
-            # A plain handler, not loop.add_signal_handler: it must run before Textual's
-            # SIGCONT handler, which the kernel triggers together with SIGHUP (see _hang_up).
-            self._previous_sighup = signal.signal(signal.SIGHUP, self._hang_up)
-            self._watch_terminal()
+        self.watch_hang_up()
         if self.services is not None:
             self._start(Opened(self.services, self.mailer))
         else:
@@ -211,10 +189,7 @@ class ClientPayApp(IdleSignOutApp):
             # Without "ClientPay · " in front, the notice and who is signed in fit 80 columns.
             self.title = f"{printable(self.firm_name)} · {TEST_MODE_NOTICE}"
         self._services_ready.set()
-        if self.mailer is not None:
-            self._mail_worker = self.run_worker(
-                self._deliver(self.mailer), name="mailer", group="mailer"
-            )
+        self.start_mailer()
         if self.live_refresh:
             self.run_worker(
                 self._follow_changes(opened.services),
@@ -271,72 +246,8 @@ class ClientPayApp(IdleSignOutApp):
         await asyncio.to_thread(_import_all, SIGNED_IN_MODULES)
         return actor
 
-    def on_unmount(self) -> None:
-        if self.handle_sighup:
-            signal.signal(signal.SIGHUP, self._previous_sighup)
-        if self._hang_up_watcher is not None:
-            self._hang_up_watcher.stop()
-
-    def _watch_terminal(self) -> None:
-        """End the app when its terminal's input hangs up, SIGHUP or not (Textual would
-        otherwise read end-of-file in a loop forever)."""
-        stdin = sys.__stdin__
-        if self.is_headless or stdin is None or not stdin.isatty():
-            return
-        loop = asyncio.get_running_loop()
-        self._hang_up_watcher = HangUpWatcher(
-            stdin.fileno(), lambda: loop.call_soon_threadsafe(self._terminal_gone)
-        )
-        self._hang_up_watcher.start()
-
-    def _hang_up(self, _signum: int, _frame: object) -> None:
-        """SIGHUP: the terminal went away (a dropped SSH connection)."""
-        self._terminal_gone()
-
-    def _terminal_gone(self) -> None:
-        """The terminal went away (a dropped SSH connection): end cleanly, now.
-
-        A hang-up brings SIGCONT too, and Textual's SIGCONT handler would re-enter
-        application mode on the dead terminal and block on its output queue; pending Python
-        signal handlers run in signal-number order, so ignoring SIGCONT here comes first.
-        Output then goes to /dev/null so that restoring the terminal cannot block or fail.
-        There is nobody left to ask about unsaved edits.
-        """
-        if self._terminal_is_gone:
-            return
-        self._terminal_is_gone = True
-        signal.signal(signal.SIGCONT, signal.SIG_IGN)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        for fd in (1, 2):
-            os.dup2(devnull, fd)
-        os.close(devnull)
-        asyncio.get_running_loop().call_soon_threadsafe(self.exit_after_mail, 129)
-
     def end_ssh_session(self, notice: str) -> None:
         self.exit_after_mail(0, notice)
-
-    def exit_after_mail(self, return_code: int = 0, message: str = "") -> None:
-        """Exit once the email being sent (if any) is answered and its result stored.
-
-        Exiting at once would cancel the send: if the server had the message already, the
-        email would be given back and go out a second time later. Waiting is bounded by the
-        mailer's :attr:`~clientpay_tui.mail.delivery.Mailer.stop_seconds`.
-        """
-        if self._exiting is None:
-            self._exiting = asyncio.ensure_future(self._stop_mail_then_exit(return_code, message))
-
-    async def _stop_mail_then_exit(self, return_code: int, message: str = "") -> None:
-        mailer, worker = self.mailer, self._mail_worker
-        try:
-            if mailer is not None and worker is not None and worker.is_running:
-                mailer.stop()
-                waiting = asyncio.ensure_future(worker.wait())
-                done, _ = await asyncio.wait({waiting}, timeout=mailer.stop_seconds)
-                if waiting in done and not waiting.cancelled():
-                    waiting.exception()  # a failure was reported by on_worker_state_changed
-                waiting.cancel()
-        finally:  # whatever happened to the mailer, the app ends
-            self.exit(None, return_code, Text(printable(message)) if message else None)
 
     def start_session(self, actor: Actor) -> None:
         """Everything after sign-in runs as ``actor``."""
@@ -438,71 +349,31 @@ class ClientPayApp(IdleSignOutApp):
 
     @work(group="open-payer", exclusive=True, exit_on_error=False)
     async def _open_payer(self, session: StaffSession, payer_id: int) -> None:
-        from clientpay_tui.screens.payer_details import PayerDetailsScreen, load_payer
+        from clientpay_tui.screens.payer_details import PayerDetailsScreen
+        from clientpay_tui.screens.payer_page import load_payer
 
         # The payer loads before its screen exists: keys typed meanwhile ("enter" then "l")
         # are meant for it, not for the list's search box or its letter keys.
-        self._held_keys = self._held_keys or []
+        self._held_keys.hold()
         try:
             page = await call(load_payer, session, payer_id)
             await self.push_screen(PayerDetailsScreen(session, page))
         finally:
-            self.post_message(_ReleaseKeys())
+            self.post_message(ReleaseKeys())
 
     async def on_event(self, event: events.Event) -> None:
-        if (
-            self._held_keys is not None
-            and isinstance(event, events.Key)
-            and not event.is_forwarded
-            and event.key not in UNHELD_KEYS
-        ):
+        if self._held_keys.take(event):
             self.idle.touch()
-            self._held_keys.append(event)
             return
         await super().on_event(event)
 
-    @on(_ReleaseKeys)
-    async def _release_keys(self, _message: _ReleaseKeys) -> None:
+    @on(ReleaseKeys)
+    async def _release_keys(self, _message: ReleaseKeys) -> None:
         # Handled in order with the keys themselves: every key that came before this
         # message was held, every key after it is dispatched as usual, after these.
-        held, self._held_keys = self._held_keys or [], None
+        held = self._held_keys.release()
         for key in held:
             await super().on_event(key)
-
-    # -- mail -------------------------------------------------------------------------------
-
-    def poke_mailer(self) -> None:
-        """Something was queued: deliver it now rather than at the next poll."""
-        if self.mailer is not None:
-            self.mailer.poke()
-
-    async def _deliver(self, mailer: Mailer) -> None:
-        await mailer.run(self._delivered)
-
-    def _delivered(self, result: DeliveryResult) -> None:
-        # May be called from the mailer's thread: post_message is thread-safe.
-        self.post_message(MailDelivered(result))
-
-    def on_mail_delivered(self, message: MailDelivered) -> None:
-        from clientpay_tui.db.models import EmailKind
-        from clientpay_tui.widgets.formatting import EMAIL_KINDS
-
-        result = message.result
-        what = EMAIL_KINDS.get(result.kind.value, "Email")
-        if result.kind == EmailKind.INVITE_REMINDER and result.outcome == Outcome.SENT:
-            pass  # nobody here asked for it: a toast each would bury the screen after a bulk
-            # invite (the Mail screen lists them; a failure still says so)
-        elif result.outcome == Outcome.SENT and self._sent_toasts.hold():
-            pass  # a burst (a bulk grant): one toast a second says how many went
-        elif result.outcome == Outcome.SENT:
-            toast(self, f"{what} sent to {result.to_address}.")
-        elif result.outcome == Outcome.RETRY:
-            reason = f" ({result.error})" if result.error else ""
-            toast(self, f"{what} to {result.to_address} queued for retry{reason}.", "warning")
-        else:
-            toast(self, f"{what} to {result.to_address} failed: {result.error}", "error")
-        for screen in self.screen_stack:
-            screen.post_message(MailDelivered(result))
 
     # -- changes made elsewhere -------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -12,7 +11,6 @@ from textual.binding import Binding, BindingType
 from textual.lazy import Lazy
 from textual.widgets import Button, Footer, Header, Switch, TabbedContent, TabPane, Tabs
 
-from clientpay_tui.enums import IntegrationName
 from clientpay_tui.errors import AccessStateError, NotFound
 from clientpay_tui.messages import DataChanged, MailDelivered
 from clientpay_tui.screens import access_flow
@@ -20,6 +18,7 @@ from clientpay_tui.screens.add_associations import AddAssociationsScreen
 from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.confirm import ConfirmScreen
 from clientpay_tui.screens.payer_info import PayerInfoPane
+from clientpay_tui.screens.payer_page import PayerPage
 from clientpay_tui.screens.payer_tabs import (
     DataPane,
     associations_pane,
@@ -35,23 +34,6 @@ from clientpay_tui.services.payers import AccessStatus, PayerDetail
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import plural
 from clientpay_tui.widgets.formatting import only_invited
-
-
-@dataclass(frozen=True)
-class PayerPage:
-    """What the screen needs before it can be composed."""
-
-    detail: PayerDetail
-    connect: bool
-    """The Connect integration is enabled: the Associations tab exists."""
-
-
-def load_payer(session: StaffSession, payer_id: int) -> PayerPage:
-    """Fetch a payer and the integration state (blocking: run it in a thread)."""
-    services, actor = session.services, session.actor
-    detail = services.payers.get(actor, payer_id)
-    connect = IntegrationName.CONNECT in services.integrations.enabled(actor)
-    return PayerPage(detail, connect)
 
 
 class PayerDetailsScreen(ClientPayScreen[None]):

@@ -16,15 +16,7 @@ sent again later with the same Message-ID, which receivers use to drop duplicate
 that dies holds its claims until :func:`~clientpay_tui.mail.claims.claim_timeout` passes; then
 any sender takes them over.
 
-In the Textual app (the app receives the sender; ``on_result`` runs on the app's loop, so it
-may call ``notify`` directly)::
-
-    self.mail_worker = self.run_worker(self.mailer.run(self.on_delivery), group="mail")
-    ...
-    queued = await asyncio.to_thread(services.access.grant, actor, payer_id)
-    self.mailer.poke()  # safe from any thread
-    ...
-    self.mailer.stop(); await self.mail_worker.wait()  # on quit: give claims back first
+How the Textual app runs it, pokes it and stops it: :mod:`clientpay_tui.mailing_app`.
 """
 
 from __future__ import annotations
