@@ -94,10 +94,10 @@ class BulkRunner:
             self._run(plan)
 
     def _run(self, plan: BulkPlan) -> None:
-        # What exists now (the app, its screens, every module) lives as long as the app: out
-        # of the garbage collector's sight, a full collection triggered by the run's own
-        # allocations scans the run's objects only. It stalled the screen for up to 1 s
-        # (a loaded machine, 150 payers); 0.2 s frozen (bench/bulk_grant.py).
+        # What exists now (the app, its screens, every module) outlives the run: out of the
+        # garbage collector's sight until the run is done (done() unfreezes), a full collection
+        # triggered by the run's own allocations scans the run's objects only, and the screen
+        # does not stall for it (figures: bench/RESULTS.md, issue 15).
         gc.freeze()
         self.running = True
         self._action = plan.action
@@ -136,6 +136,7 @@ class BulkRunner:
     def done(self, result: BulkResult | None) -> None:
         screen = self.screen
         self.running = False
+        gc.unfreeze()  # what the run's start froze can be collected again once it is gone
         screen.query_one("#bulk-progress", ProgressBar).remove_class("-running")
         screen.refresh_bindings()
         if result is not None:
