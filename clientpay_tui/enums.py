@@ -52,3 +52,15 @@ class EmailStatus(enum.StrEnum):
 class IntegrationName(enum.StrEnum):
     CONNECT = "connect"
     INVOICING = "invoicing"
+
+
+class WebStage(enum.StrEnum):
+    """How far a portal browser session has come."""
+
+    ANONYMOUS = "anonymous"
+    """A visitor with a form open (sign-in, forgot): the session only carries its CSRF secret."""
+    LINK = "link"
+    """A welcome or reset link was exchanged: the session may set that login's password."""
+    MFA = "mfa"
+    """The password was right; the emailed code is still to be entered."""
+    SIGNED_IN = "signed_in"

@@ -19,15 +19,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clientpay_tui.db.types import UTCDateTime
+from clientpay_tui.db import payment_models  # noqa: F401  (its tables join Base.metadata)
+from clientpay_tui.db.base import Base
 from clientpay_tui.enums import (  # re-exported: the columns' values
     EmailKind,
     EmailStatus,
@@ -36,15 +36,8 @@ from clientpay_tui.enums import (  # re-exported: the columns' values
     LoginStatus,
     Role,
     TokenPurpose,
+    WebStage,
 )
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 
 def key_string(length: int) -> String:
@@ -65,11 +58,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
         length=16,
         values_callable=lambda members: [m.value for m in members],
     )
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
 
 
 class Staff(Base):
@@ -191,18 +179,6 @@ class AccessToken(Base):
     revoked_at: Mapped[datetime | None]
 
     login: Mapped[PortalLogin] = relationship(back_populates="tokens")
-
-
-class WebStage(enum.StrEnum):
-    """How far a portal browser session has come."""
-
-    ANONYMOUS = "anonymous"
-    """A visitor with a form open (sign-in, forgot): the session only carries its CSRF secret."""
-    LINK = "link"
-    """A welcome or reset link was exchanged: the session may set that login's password."""
-    MFA = "mfa"
-    """The password was right; the emailed code is still to be entered."""
-    SIGNED_IN = "signed_in"
 
 
 class PortalSession(Base):
@@ -329,92 +305,6 @@ class Association(Base):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
-
-
-class TransactionStatus(enum.StrEnum):
-    DRAFT = "draft"
-    """A confirmation page was shown; nothing is reserved or charged yet."""
-    PENDING = "pending"
-    """Balances are reserved and the gateway is being asked."""
-    SUCCEEDED = "succeeded"
-    DECLINED = "declined"
-    FAILED = "failed"
-    """The gateway had an error: nothing was charged, the payer may try again."""
-    CANCELLED = "cancelled"
-    """Confirmed, but an invoice was no longer payable: nothing was charged."""
-    REFUNDED = "refunded"
-
-
-class Wallet(Base):
-    """A saved payment method: the gateway's token and what may be shown of it, never the
-    card or account number, never a CVC."""
-
-    __tablename__ = "wallet"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    """``card`` or ``bank``."""
-    label: Mapped[str] = mapped_column(String(100))
-    """How it reads: ``Visa •••• 4242``."""
-    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime]
-    token: Mapped[str | None] = mapped_column(String(200))
-    """The gateway's token (``None`` on methods saved before gateways: they cannot pay)."""
-    gateway: Mapped[str | None] = mapped_column(String(100))
-    brand: Mapped[str] = mapped_column(String(60), server_default="")
-    """Card brand or bank name."""
-    last4: Mapped[str] = mapped_column(String(4), server_default="")
-    exp_month: Mapped[int | None]
-    exp_year: Mapped[int | None]
-    holder_name: Mapped[str] = mapped_column(String(200), server_default="")
-
-
-class Transaction(Base):
-    """One payment attempt, from its confirmation page (``draft``) to its outcome."""
-
-    __tablename__ = "payment_transaction"
-    __table_args__ = (Index("ix_payment_transaction_payer", "payer_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id", ondelete="CASCADE"))
-    wallet_id: Mapped[int | None] = mapped_column(ForeignKey("wallet.id", ondelete="SET NULL"))
-    amount_cents: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16))
-    """A :class:`TransactionStatus` value."""
-    description: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime]
-    method_label: Mapped[str] = mapped_column(String(100), server_default="")
-    """Brand and last 4 (``Visa •••• 4242``), kept when the wallet is removed."""
-    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
-    """One per confirmation page: paying with it twice charges once."""
-    gateway: Mapped[str | None] = mapped_column(String(100))
-    gateway_reference: Mapped[str | None] = mapped_column(String(100))
-    one_off_token: Mapped[str | None] = mapped_column(String(200))
-    """A method used once and not saved; cleared once the payment has its outcome."""
-    reason: Mapped[str | None] = mapped_column(String(300))
-    """Why it was declined, failed or cancelled."""
-    refunded_cents: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    refund_reference: Mapped[str | None] = mapped_column(String(100))
-    updated_at: Mapped[datetime | None]
-
-    invoices: Mapped[list[TransactionInvoice]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, order_by="TransactionInvoice.position"
-    )
-
-
-class TransactionInvoice(Base):
-    """What one transaction pays of one invoice."""
-
-    __tablename__ = "transaction_invoice"
-
-    transaction_id: Mapped[int] = mapped_column(
-        ForeignKey("payment_transaction.id", ondelete="CASCADE"), primary_key=True
-    )
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), primary_key=True, index=True)
-    position: Mapped[int] = mapped_column(Integer)
-    """Order on the confirmation page (oldest invoice first)."""
-    amount_cents: Mapped[int] = mapped_column(BigInteger)
 
 
 class Integration(Base):

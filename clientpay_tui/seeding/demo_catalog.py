@@ -9,17 +9,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from clientpay_tui.db.models import (
-    Association,
-    Client,
-    Invoice,
-    InvoiceSource,
-    Matter,
-    Payer,
-    Transaction,
-    TransactionInvoice,
-    Wallet,
-)
+from clientpay_tui.db.models import Association, Client, Invoice, InvoiceSource, Matter, Payer
+from clientpay_tui.db.payment_models import Transaction, TransactionInvoice, Wallet
 from clientpay_tui.seeding.names import FIRST, LAST, MATTERS, SUFFIX, WORDS
 from clientpay_tui.services.validation import search_key
 

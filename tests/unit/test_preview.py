@@ -6,13 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from clientpay_tui.db.models import (
-    Association,
-    IntegrationName,
-    InvoiceSource,
-    Transaction,
-    Wallet,
-)
+from clientpay_tui.db.models import Association, IntegrationName, InvoiceSource
+from clientpay_tui.db.payment_models import Transaction, Wallet
 from clientpay_tui.errors import NotFound
 from clientpay_tui.services.payers import PayerForm
 from clientpay_tui.services.preview import NO_INTEGRATION, payability, portal_view

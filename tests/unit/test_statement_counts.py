@@ -11,13 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import event
 
 from clientpay_tui.db.engine import Database
-from clientpay_tui.db.models import (
-    Association,
-    IntegrationName,
-    InvoiceSource,
-    Transaction,
-    Wallet,
-)
+from clientpay_tui.db.models import Association, IntegrationName, InvoiceSource
+from clientpay_tui.db.payment_models import Transaction, Wallet
 from clientpay_tui.screens.payer_tabs import load_tabs
 from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services import audit

@@ -29,8 +29,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from clientpay_tui.db.models import (
-    Invoice,
+from clientpay_tui.db.models import Invoice
+from clientpay_tui.db.payment_models import (
     Transaction,
     TransactionInvoice,
     TransactionStatus,

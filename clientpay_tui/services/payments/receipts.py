@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clientpay_tui.config import Settings
-from clientpay_tui.db.models import EmailKind, Payer, Transaction
+from clientpay_tui.db.models import EmailKind, Payer
+from clientpay_tui.db.payment_models import Transaction
 from clientpay_tui.services.access_emails import queue_email
 from clientpay_tui.services.payments.views import money, view
 from clientpay_tui.services.payments.wallets import PORTAL_ACTOR

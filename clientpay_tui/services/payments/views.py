@@ -9,7 +9,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clientpay_tui.db.models import Invoice, Transaction, TransactionInvoice, TransactionStatus
+from clientpay_tui.db.models import Invoice
+from clientpay_tui.db.payment_models import Transaction, TransactionInvoice, TransactionStatus
 from clientpay_tui.services.payments.gateway import BankDetails, CardDetails
 
 HIDDEN = (TransactionStatus.DRAFT, TransactionStatus.CANCELLED)

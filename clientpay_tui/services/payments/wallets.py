@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from clientpay_tui.db.models import Payer, Wallet
+from clientpay_tui.db.models import Payer
+from clientpay_tui.db.payment_models import Wallet
 from clientpay_tui.errors import NotFound, PaymentDeclined, PaymentFailed, PaymentsUnavailable
 from clientpay_tui.services import audit
 from clientpay_tui.services.context import Actor, Permission, ServiceContext, require

@@ -8,15 +8,8 @@ import threading
 import pytest
 from sqlalchemy import event, func, select
 
-from clientpay_tui.db.models import (
-    AuditEvent,
-    EmailKind,
-    IntegrationName,
-    OutboxEmail,
-    Payer,
-    Transaction,
-    TransactionInvoice,
-)
+from clientpay_tui.db.models import AuditEvent, EmailKind, IntegrationName, OutboxEmail, Payer
+from clientpay_tui.db.payment_models import Transaction, TransactionInvoice
 from clientpay_tui.errors import NotFound, PaymentDeclined, ValidationFailed
 from clientpay_tui.services.payers import PayerForm
 from clientpay_tui.services.payments.gateway import Approved

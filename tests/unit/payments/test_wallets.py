@@ -7,7 +7,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from clientpay_tui.db.models import AuditEvent, Wallet
+from clientpay_tui.db.models import AuditEvent
+from clientpay_tui.db.payment_models import Wallet
 from clientpay_tui.errors import NotFound, PaymentDeclined, PaymentsUnavailable
 from clientpay_tui.services.facade import Services
 from clientpay_tui.services.payers import PayerForm

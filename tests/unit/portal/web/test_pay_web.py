@@ -11,7 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from clientpay_tui.db.models import IntegrationName, InvoiceSource, Transaction
+from clientpay_tui.db.models import IntegrationName, InvoiceSource
+from clientpay_tui.db.payment_models import Transaction
 from clientpay_tui.portal.web import create_app
 from clientpay_tui.services.associations import Level, Selection
 from clientpay_tui.services.facade import Services
