@@ -1,7 +1,8 @@
-"""The app's idle sign-out: after ``idle_sign_out_minutes`` without a key press or mouse event,
-back to the sign-in screen with the session dropped, unsaved edits discarded and named, and
-the sign-out audited. A session that began by SSH key ends the app instead (and with it the
-SSH connection of a ``ForceCommand`` login).
+"""The app's idle time. After ``idle_sign_out_minutes`` without a key press or mouse event, back
+to the sign-in screen with the session dropped, unsaved edits discarded and named, and the
+sign-out audited; a session that began by SSH key ends the app instead (and with it the SSH
+connection of a ``ForceCommand`` login). In the pauses between keys, the garbage collector's
+full collections (:mod:`clientpay_tui.idle_collection`).
 
 A base class of :class:`~clientpay_tui.app.ClientPayApp`: every input event passes
 :meth:`App.on_event` once, before any screen, input or modal sees it (and may stop it), so
@@ -18,8 +19,10 @@ from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App
+from textual.worker import WorkerState
 
 from clientpay_tui.idle import IdleWatch, sign_out_notice
+from clientpay_tui.idle_collection import TICK_SECONDS, IdleCollector
 from clientpay_tui.screens.base import ClientPayScreen
 from clientpay_tui.screens.sign_in import SignInScreen
 
@@ -27,8 +30,13 @@ if TYPE_CHECKING:
     from clientpay_tui.screens.session import StaffSession
 
 
+LIFELONG_WORKERS = frozenset({"mailer", "change-feed"})
+"""Worker groups that run as long as the app: not database work a collection would delay."""
+
+
 class IdleSignOutApp(App[None]):
-    """Signs the staff member out after a time without input.
+    """Signs the staff member out after a time without input, and collects garbage in the
+    pauses.
 
     Args:
         idle_clock: the monotonic clock (seconds) idle time is measured with; tests pass one
@@ -53,6 +61,22 @@ class IdleSignOutApp(App[None]):
         """How many times the idle time was looked at (tests wait for the next look)."""
         self.signed_in_by_key = False
         """The session began by SSH key (``ssh_key_sign_in``): idle time ends the app."""
+        self.collector = IdleCollector(
+            lambda: self.idle.last_input, self._database_work_running, clock=idle_clock
+        )
+
+    def on_mount(self) -> None:
+        self.collector.start()
+        self.set_interval(TICK_SECONDS, self.collector.tick, name="idle collection")
+
+    def on_unmount(self) -> None:
+        self.collector.stop()
+
+    def _database_work_running(self) -> bool:
+        return any(
+            worker.state == WorkerState.RUNNING and worker.group not in LIFELONG_WORKERS
+            for worker in self.workers
+        )
 
     def sign_in_screen(self, *, username: str = "", notice: str = "") -> SignInScreen:
         """The sign-in screen, with ``username`` filled in and ``notice`` saying why."""

@@ -4,7 +4,6 @@ show the summary once the list is on screen again."""
 
 from __future__ import annotations
 
-import gc
 import threading
 from typing import TYPE_CHECKING
 
@@ -94,11 +93,6 @@ class BulkRunner:
             self._run(plan)
 
     def _run(self, plan: BulkPlan) -> None:
-        # What exists now (the app, its screens, every module) outlives the run: out of the
-        # garbage collector's sight until the run is done (done() unfreezes), a full collection
-        # triggered by the run's own allocations scans the run's objects only, and the screen
-        # does not stall for it (figures: bench/RESULTS.md, issue 15).
-        gc.freeze()
         self.running = True
         self._action = plan.action
         self._stop.clear()
@@ -136,7 +130,6 @@ class BulkRunner:
     def done(self, result: BulkResult | None) -> None:
         screen = self.screen
         self.running = False
-        gc.unfreeze()  # what the run's start froze can be collected again once it is gone
         screen.query_one("#bulk-progress", ProgressBar).remove_class("-running")
         screen.refresh_bindings()
         if result is not None:
