@@ -10,6 +10,8 @@ the table's.
 from __future__ import annotations
 
 import asyncio
+import functools
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -25,8 +27,11 @@ from clientpay_tui.widgets.row_source import PageCache, RowSource
 from clientpay_tui.widgets.textual_compat import end_app_with_error
 
 RowT = TypeVar("RowT")
-BURST_GAP = 0.008
-"""Keys of one burst reach the table within this many seconds of each other."""
+T = TypeVar("T")
+BURST_GAP = 0.002
+"""Keys of one burst reach the table within this many seconds of each other (a burst already
+received is handled a key every fraction of a millisecond; one that arrives in pieces starts a
+query that the next piece stops)."""
 BURST_MAX = 0.08
 """The longest a burst may hold the first query back."""
 
@@ -154,9 +159,12 @@ class PagedLoading(ScrollView, Generic[RowT]):
             # query) starts once they are on screen: run beside the page query it took the
             # GIL from it (SQLAlchemy is Python; figures in bench/RESULTS.md).
             first_page = cursor // self.page_size
-            rows = await asyncio.to_thread(
-                source.fetch, first_page * self.page_size, self.page_size
-            )
+            offset = first_page * self.page_size
+            first_rows = functools.partial(source.fetch, offset, self.page_size)
+            fetched = await self._unless_superseded(first_rows)
+            if fetched is None:
+                continue  # a newer search is waiting: this one's rows would be dropped anyway
+            rows = fetched
             if not rows and first_page:
                 # The cursor's page is past the end now (rows went away): go to the last one.
                 count, _more = await asyncio.to_thread(source.count)
@@ -185,7 +193,10 @@ class PagedLoading(ScrollView, Generic[RowT]):
             data = self._show_first_page(source, pages, cursor, keep_cursor, count, more)
             if complete:
                 continue
-            counted = await self._count_unless_superseded(source)
+            # Once the rows are drawn: run beside the drawing, the count's Python (planning,
+            # its statement) took the interpreter from it and the rows showed later.
+            await self.wait_for_refresh()
+            counted = await self._unless_superseded(source.count)
             if counted is None:
                 continue  # a newer search is waiting: its rows first, not this count
             count, capped = counted
@@ -196,28 +207,31 @@ class PagedLoading(ScrollView, Generic[RowT]):
                 self.refresh()
                 self._post_loaded(data.count, data.more)
 
-    async def _count_unless_superseded(self, source: RowSource[RowT]) -> tuple[int, bool] | None:
-        """The count, or ``None`` (and the count stopped) as soon as a newer load is queued.
+    async def _unless_superseded(self, query: Callable[[], T]) -> T | None:
+        """``query``'s result (run in a thread), or ``None``, and the query stopped, as soon
+        as a newer load is queued.
 
-        A broad search's count can take hundreds of milliseconds (every payer tested); the
-        next keystroke's rows must not wait for it, nor share the machine with it: its query
-        is interrupted, not left to run to the end in its thread.
+        A broad search can take hundreds of milliseconds (one letter over a million invoices;
+        a count that tests every payer); the next keystroke's rows must not wait for it, nor
+        share the machine with it: its query is interrupted, not left to run to the end in
+        its thread.
         """
         self._load_queued.clear()
         if self._pending_load is not None:
             return None
         stop = QueryInterrupt()
-        counting = asyncio.ensure_future(asyncio.to_thread(interruptible(stop, source.count)))
+        running = asyncio.ensure_future(asyncio.to_thread(interruptible(stop, query)))
         newer = asyncio.ensure_future(self._load_queued.wait())
         try:
-            waiting: set[asyncio.Future[Any]] = {counting, newer}
+            waiting: set[asyncio.Future[Any]] = {running, newer}
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         finally:
             newer.cancel()
-        if counting.done() and not counting.cancelled():
-            return counting.result()
-        counting.cancel()
-        stop()
+        if running.done() and not running.cancelled():
+            return running.result()
+        running.cancel()
+        # In a thread: PostgreSQL's cancel request opens a connection (~5 ms).
+        threading.Thread(target=stop, name="query interrupt", daemon=True).start()
         return None
 
     def _key_at(self, index: int) -> Hashable | None:

@@ -89,6 +89,44 @@ async def test_a_superseded_count_is_stopped_not_left_running(db: Database) -> N
         assert table.row_at(0) == "fast 0" and table.row_count == 30
 
 
+class SlowFetchSource(Source):
+    """A first page that runs a query of tens of seconds on the real database (one letter
+    typed over a million invoices)."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__("slow", 500)
+        self.query = SlowQuery(db)
+        self.ended = threading.Event()
+        self.error: Exception | None = None
+
+    def fetch(self, offset: int, limit: int) -> list[str]:
+        try:
+            self.query()
+        except Exception as error:  # the interrupt's DatabaseError, read by nobody else
+            self.error = error
+            raise
+        finally:
+            self.ended.set()
+        return super().fetch(offset, limit)
+
+
+async def test_a_superseded_first_page_is_stopped_and_the_newer_rows_shown(
+    db: Database,
+) -> None:
+    """The first part of a burst that arrived in two pieces: its rows would be dropped, so
+    its query is stopped at once and the whole text's rows do not wait behind it."""
+    slow = SlowFetchSource(db)
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        table.load(slow)
+        await until(pilot, slow.query.running)  # inside the page's query
+        table.load(Source("fast", 30))
+        await until(pilot, lambda: table.row_at(0) == "fast 0" and table.row_count == 30)
+        assert slow.ended.is_set()
+        assert isinstance(slow.error, QueryInterrupted | DatabaseError), slow.error
+
+
 class Rows:
     """Rows read from a list that the test changes, as another session would; ``fetch`` waits
     for ``gate`` while it is clear (a slow query)."""
