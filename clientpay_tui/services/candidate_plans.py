@@ -12,7 +12,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
 from clientpay_tui.db.models import Client, Invoice, Matter
@@ -81,22 +81,38 @@ Lookup = str
 """One of the ANDed lookups of a filter: ``"text"``, ``"client"`` or ``"matter"``."""
 
 
+def _table_sizes(session: Session) -> tuple[int, int, int]:
+    """How many invoices, clients and matters there are, by their highest ids (a count would
+    read a million rows): one statement, once per session (a page and its plan share one)."""
+    sizes = session.info.get("candidate_table_sizes")
+    if sizes is None:
+        tables = (Invoice, Client, Matter)
+        highest = (select(func.max(table.id)).scalar_subquery() for table in tables)
+        invoices, clients, matters = session.execute(select(*highest)).one()
+        sizes = (int(invoices or 0), int(clients or 0), int(matters or 0))
+        session.info["candidate_table_sizes"] = sizes
+    return sizes
+
+
 def _lookup_estimates(
     session: Session, where: CandidateFilter, number_cap: int
 ) -> dict[str, float]:
     """How many invoices each lookup of ``where`` matches, estimated from the small tables
     (matching clients and matters times their average invoices, matching invoice numbers),
-    each counted up to a cap through its index, so the estimate never reads the invoices."""
+    each counted up to a cap through its index, so the estimate never reads the invoices.
+    Every count is read in one statement: a search runs this while the screen is busy
+    echoing the keys, and each round trip then waits for the interpreter's lock."""
     dialect = session.get_bind().dialect.name
-    invoices, clients, matters = (
-        session.scalar(select(func.max(table.id))) for table in (Invoice, Client, Matter)
-    )
-    per_client = (invoices or 0) / max(clients or 1, 1)
-    per_matter = (invoices or 0) / max(matters or 1, 1)
+    invoices, clients, matters = _table_sizes(session)
+    per_client = invoices / max(clients, 1)
+    per_matter = invoices / max(matters, 1)
+    counts: list[Any] = []
 
     def counted(ids: Select[Any], cap: int = _LOOKUP_CAP) -> int:
+        """Where the count of ``ids`` (up to ``cap``) will be among the statement's columns."""
         inner = ids.limit(cap).subquery()
-        return int(session.scalar(select(func.count()).select_from(inner)) or 0)
+        counts.append(select(func.count()).select_from(inner).scalar_subquery())
+        return len(counts) - 1
 
     def numbers(text: str) -> int:
         # The FTS table counts its own matches up to the cap; "id IN (its matches)" would
@@ -105,23 +121,29 @@ def _lookup_estimates(
             session.connection(), [Invoice.number_key], number_key(text), number_cap
         )
         if found is not None:
-            return found
+            counts.append(literal(found))  # counted already: a column like the others
+            return len(counts) - 1
         return counted(select(Invoice.id).where(_invoice_number(dialect, text)), number_cap)
 
-    estimates: dict[str, float] = {}
+    # Each lookup's parts: (its count's column, invoices per match).
+    parts: dict[str, list[tuple[int, float]]] = {}
     if search_key(where.text):
         # The largest, not the sum: a matter number starts with its client's number, so the
         # lookups mostly find the same invoices.
-        estimates["text"] = max(
-            counted(_client_ids(dialect, where.text)) * per_client,
-            counted(_matter_ids(dialect, where.text)) * per_matter,
-            numbers(where.text),
-        )
+        parts["text"] = [
+            (counted(_client_ids(dialect, where.text)), per_client),
+            (counted(_matter_ids(dialect, where.text)), per_matter),
+            (numbers(where.text), 1.0),
+        ]
     if search_key(where.client):
-        estimates["client"] = counted(_client_ids(dialect, where.client)) * per_client
+        parts["client"] = [(counted(_client_ids(dialect, where.client)), per_client)]
     if search_key(where.matter):
-        estimates["matter"] = counted(_matter_ids(dialect, where.matter)) * per_matter
-    return estimates
+        parts["matter"] = [(counted(_matter_ids(dialect, where.matter)), per_matter)]
+    row = session.execute(select(*counts)).one() if counts else ()
+    return {
+        lookup: max(float(row[column] or 0) * per_match for column, per_match in lookup_parts)
+        for lookup, lookup_parts in parts.items()
+    }
 
 
 def walk_sort_order(
@@ -139,7 +161,7 @@ def walk_sort_order(
     if not has_lookups(where):
         return False
     dialect = session.get_bind().dialect.name
-    invoices = session.scalar(select(func.max(Invoice.id)))
+    invoices = _table_sizes(session)[0]
     if not invoices:
         return False
     if threshold is None:

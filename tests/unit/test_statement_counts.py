@@ -16,6 +16,7 @@ from clientpay_tui.db.payment_models import Transaction, Wallet
 from clientpay_tui.screens.payer_tabs import load_tabs
 from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services import audit
+from clientpay_tui.services.candidates import CandidateFilter, CandidateSort
 from clientpay_tui.services.payers import PayerForm
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -110,3 +111,15 @@ def test_opening_a_payer_costs_the_same_statements_for_few_and_many_rows(
 
     assert 0 < len(few) <= MOST_STATEMENTS, few
     assert len(many) == len(few), many
+
+
+def test_a_candidate_search_plans_in_two_statements(services, admin, firm, db) -> None:
+    """Searching the add-associations screen: the table sizes, every lookup's estimate (SQLite:
+    and the invoice numbers' own full-text count), the page. It runs while the screen echoes
+    the keys, when each round trip waits for the interpreter's lock (it was seven or eight)."""
+    firm.invoice("INV-1", client_name="Ridge Maple Group")
+    where = CandidateFilter(text="ridge maple")
+    with counted(db) as page:
+        rows = services.associations.candidates(admin, where, CandidateSort(), 0, 50)
+    assert [row.client_name for row in rows] == ["Ridge Maple Group"]
+    assert len(page) == (4 if db.is_sqlite else 3), page
