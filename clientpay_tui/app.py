@@ -256,6 +256,7 @@ class ClientPayApp(HangUpApp):
 
         assert self.services is not None
         self.watch_idle(self.services.settings.idle_sign_out_minutes)
+        self.collector.freeze_now()  # the signed-in modules, just imported
         self.session = StaffSession(
             self.services, actor, poke_mailer=self.poke_mailer, captured_mail=self.captured_mail
         )

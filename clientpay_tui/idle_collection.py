@@ -1,19 +1,25 @@
-"""Full garbage collections while nobody is typing.
+"""The app's full garbage collections: small and often, and the whole heap while nobody types.
 
 A full (generation 2) collection of CPython's cycle collector scans every container object the
 process holds. Signed in, the app holds 150,000 to 200,000 of them (modules, widgets, styles,
-pages of rows) and a full collection takes 110 to 180 ms; CPython starts one when enough
-allocations have added up, which is while someone types, so a name typed in one burst showed
-its rows that much late. Here, while the app runs, full collections are not left to CPython:
+pages of rows), so a full collection took 110 to 180 ms; CPython starts one when enough
+allocations have added up, which is while someone types (a name typed in one burst showed its
+rows that much late) or while a bulk run grants access (a stall of 1 s). Here, while the app
+runs, full collections are not left to CPython:
 
-- after :data:`QUIET_SECONDS` without a key or mouse event, and no database work in flight,
-  what was allocated since the last collection is collected and what survives it is frozen
-  (:func:`gc.freeze`): out of every later collection's scan, so each one costs only what is new;
-- after :data:`AWAY_SECONDS` without input, once what is frozen has grown by a quarter since
-  (CPython's own rule for full collections), everything is unfrozen and collected at once:
-  cycles that died after they were frozen, such as a closed screen's widgets, are reclaimed;
-- at least every :data:`LONGEST_SECONDS` however busy the app is, and everything once what is
-  frozen has doubled, so that memory stays bounded in a session that never pauses.
+- what was alive when the app started (the imported modules) is frozen (:func:`gc.freeze`):
+  out of every later collection's scan;
+- every :data:`TICK_SECONDS`, once young collections have promoted objects
+  :data:`PROMOTIONS` times (CPython's own trigger), or at once after :data:`QUIET_SECONDS`
+  without a key or mouse event, the objects promoted since the last collection are collected
+  and what survives is frozen too: each such collection scans only what is new, a few
+  milliseconds however big the app has grown;
+- after :data:`AWAY_SECONDS` without input and without database work in flight (a bulk run
+  being watched is not a pause), once what is frozen has grown by a quarter
+  (CPython's rule for its full collections), everything is unfrozen and collected at once, so
+  that cycles that died after they were frozen (a closed screen's widgets) are reclaimed; in a
+  session whose keys never pause that long, once it has doubled and :data:`LONGEST_SECONDS`
+  have passed (between two database calls).
 
 Young collections (generations 0 and 1, a few milliseconds) run as CPython schedules them.
 Nothing here knows about Textual: the app calls :meth:`IdleCollector.tick` from a timer.
@@ -27,11 +33,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 QUIET_SECONDS = 1.0
-"""No input for this long: a pause in typing, time for a short collection."""
+"""No input for this long: a pause in typing, time to collect whatever is new."""
+PROMOTIONS = 10
+"""Young collections that promoted objects before what is new is collected anyway."""
 AWAY_SECONDS = 30.0
 """No input for this long: the staff member is reading or away, time for a whole one."""
 LONGEST_SECONDS = 60.0
-"""Never longer than this without a collection."""
+"""A session that never pauses collects the whole heap at most this often."""
 TICK_SECONDS = 0.5
 """How often the app calls :meth:`IdleCollector.tick`."""
 NEVER = 2**31 - 1
@@ -71,10 +79,14 @@ class IdleCollector:
         self.clock = clock
         self.api = api or CollectorApi()
         self._thresholds: tuple[int, int, int] | None = None
-        self._last_collection = clock()
+        self._last_whole = clock()
+        self._next_size_check = clock()
+        self._last_busy = clock()
+        """When database work was last seen in flight: a whole collection waits until both
+        the staff member and the app have been quiet (a bulk run watched for a minute)."""
         self._frozen_after_whole = 0
         """How many objects the last whole collection left frozen."""
-        self.collections = {"quiet": 0, "whole": 0, "overdue": 0}
+        self.collections = {"new": 0, "whole": 0}
         """How many of each kind ran (tests and benchmarks)."""
 
     @property
@@ -82,12 +94,21 @@ class IdleCollector:
         return self._thresholds is not None
 
     def start(self) -> None:
-        """Take full collections from CPython (the thresholds are restored by :meth:`stop`)."""
+        """Take full collections from CPython (given back by :meth:`stop`) and freeze what is
+        alive now (the app and its modules; collecting it first would delay the first frame)."""
         if self._thresholds is None:
             self._thresholds = self.api.get_threshold()
             young, middle, _full = self._thresholds
             self.api.set_threshold(young, middle, NEVER)
-            self._last_collection = self.clock()
+            self.api.freeze()
+            self._frozen_after_whole = self.api.get_freeze_count()
+            self._last_whole = self.clock()
+
+    def freeze_now(self) -> None:
+        """What is alive now lives about as long as the app (a sign-in's freshly imported
+        screens and services): out of later collections' scans, without collecting first."""
+        if self._thresholds is not None:
+            self.api.freeze()
 
     def stop(self) -> None:
         """Give full collections back to CPython, with nothing left frozen."""
@@ -101,17 +122,23 @@ class IdleCollector:
         if self._thresholds is None:
             return None
         now = self.clock()
+        if self.busy():
+            self._last_busy = now
         quiet = now - self.last_input()
-        frozen = self.api.get_freeze_count()
-        new = self.api.get_count()[2] > 0  # something outlived a young collection since
+        promoted = self.api.get_count()[2]  # young collections that promoted, since the last
         kind = None
-        if not self.busy():
-            if quiet >= AWAY_SECONDS and frozen > self._frozen_after_whole * 5 // 4:
-                kind = "whole"
-            elif quiet >= QUIET_SECONDS and new:
-                kind = "quiet"
-        if kind is None and new and now - self._last_collection >= LONGEST_SECONDS:
-            kind = "whole" if frozen > self._frozen_after_whole * 2 else "overdue"
+        if now >= self._next_size_check:
+            # Counting the frozen objects walks all of them (~10 ms): not every tick.
+            if min(quiet, now - self._last_busy) >= AWAY_SECONDS:
+                self._next_size_check = now + AWAY_SECONDS
+                if self.api.get_freeze_count() > self._frozen_after_whole * 5 // 4:
+                    kind = "whole"
+            elif promoted and now - self._last_whole >= LONGEST_SECONDS and not self.busy():
+                self._next_size_check = now + LONGEST_SECONDS
+                if self.api.get_freeze_count() > self._frozen_after_whole * 2:
+                    kind = "whole"
+        if kind is None and (promoted >= PROMOTIONS or (promoted and quiet >= QUIET_SECONDS)):
+            kind = "new"
         if kind is None:
             return None
         if kind == "whole":
@@ -120,6 +147,6 @@ class IdleCollector:
         self.api.freeze()
         if kind == "whole":
             self._frozen_after_whole = self.api.get_freeze_count()
-        self._last_collection = self.clock()
+            self._last_whole = self.clock()
         self.collections[kind] += 1
         return kind

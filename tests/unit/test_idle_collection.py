@@ -1,6 +1,7 @@
-"""When the app's full garbage collections run: in pauses between keys, never while someone
-types or a query is in flight, the whole heap when the staff member is away, and at least every
-minute however busy the app is."""
+"""When the app's full garbage collections run: what is new, small and often (at once in a
+pause between keys); the whole heap only once both the staff member and the app have been
+quiet for half a minute, or, in a session that never pauses, when what is frozen has doubled;
+counting the frozen objects (a walk over all of them) not on every tick."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from clientpay_tui.idle_collection import (
     AWAY_SECONDS,
     LONGEST_SECONDS,
     NEVER,
+    PROMOTIONS,
     QUIET_SECONDS,
+    TICK_SECONDS,
     CollectorApi,
     IdleCollector,
 )
@@ -36,7 +39,7 @@ class FakeGc:
             freeze=self.freeze,
             unfreeze=self.unfreeze,
             get_count=lambda: (0, 0, self.promoted),
-            get_freeze_count=lambda: self.frozen,
+            get_freeze_count=self.get_freeze_count,
             get_threshold=lambda: self.thresholds,
             set_threshold=self.set_threshold,
         )
@@ -53,6 +56,10 @@ class FakeGc:
     def unfreeze(self) -> None:
         self.calls.append("unfreeze")
         self.frozen = 0
+
+    def get_freeze_count(self) -> int:
+        self.calls.append("count frozen")
+        return self.frozen
 
     def set_threshold(self, *values: int) -> None:
         self.thresholds = (values[0], values[1], values[2])
@@ -78,87 +85,93 @@ def clock() -> Clock:
 
 def collector(fake: FakeGc, clock: Clock, last_input: list[float], busy: list[bool]):
     started = IdleCollector(lambda: last_input[0], lambda: busy[0], clock, fake.api())
+    fake.alive = 1000  # the app and its modules
     started.start()
+    fake.calls.clear()
     return started
 
 
-def test_start_takes_full_collections_from_cpython_and_stop_gives_them_back(fake, clock):
+def collections(fake: FakeGc) -> list[str]:
+    return [call for call in fake.calls if call != "count frozen"]
+
+
+def test_start_freezes_the_app_and_takes_full_collections_stop_gives_them_back(fake, clock):
     idle = collector(fake, clock, [clock.now], [False])
     assert fake.thresholds == (700, 10, NEVER)
+    assert fake.frozen == 1000
     idle.stop()
     assert fake.thresholds == (700, 10, 10)
     assert fake.calls == ["unfreeze"]  # nothing stays frozen once the app is gone
 
 
-def test_a_pause_in_typing_collects_what_is_new_and_freezes_what_survives(fake, clock):
+def test_what_is_new_is_collected_in_a_pause_or_once_promoted_often(fake, clock):
     typed = [clock.now]
     idle = collector(fake, clock, typed, [False])
-    fake.promoted, fake.alive = 3, 5000
+    assert idle.tick() is None  # nothing promoted: nothing to collect
+    fake.promoted, fake.alive = PROMOTIONS - 1, 1200
     clock.now += QUIET_SECONDS / 2
-    assert idle.tick() is None  # still typing
+    assert idle.tick() is None  # typing, and not much new yet
     clock.now += QUIET_SECONDS / 2
-    assert idle.tick() == "quiet"
-    assert fake.calls == ["collect", "freeze"]
-    assert fake.frozen == 5000
-    clock.now += QUIET_SECONDS
-    assert idle.tick() is None  # nothing new since: no collection for nothing
-
-
-def test_no_collection_while_a_query_is_in_flight(fake, clock):
-    busy = [True]
-    idle = collector(fake, clock, [clock.now], busy)
-    fake.promoted = 1
-    clock.now += QUIET_SECONDS * 5
-    assert idle.tick() is None
-    busy[0] = False
-    assert idle.tick() == "quiet"
-
-
-def test_away_the_whole_heap_is_collected_once_frozen_has_grown_by_a_quarter(fake, clock):
-    typed = [clock.now]
-    idle = collector(fake, clock, typed, [False])
-    fake.promoted, fake.alive = 1, 1000
-    clock.now += QUIET_SECONDS
-    assert idle.tick() == "quiet"
-    clock.now += AWAY_SECONDS
-    assert idle.tick() == "whole"
-    assert fake.calls[-3:] == ["unfreeze", "collect", "freeze"]
-    clock.now += AWAY_SECONDS
-    assert idle.tick() is None  # nothing grew: once per pause, not every half second
-    # Back at work: frozen grows by less than a quarter, then by more.
+    assert idle.tick() == "new"  # a pause: collected and what survived frozen
+    assert collections(fake) == ["collect", "freeze"]
+    assert fake.frozen == 1200
     typed[0] = clock.now
+    fake.promoted = PROMOTIONS
+    assert idle.tick() == "new"  # typing on, but as much as CPython would have collected
+
+
+def test_counting_the_frozen_objects_is_not_done_every_tick(fake, clock):
+    idle = collector(fake, clock, [clock.now], [False])
+    for _ in range(int(AWAY_SECONDS / TICK_SECONDS)):
+        clock.now += TICK_SECONDS
+        fake.promoted = 1
+        idle.tick()
+    assert fake.calls.count("count frozen") <= 1
+
+
+def test_the_whole_heap_once_nobody_typed_and_no_work_ran_for_half_a_minute(fake, clock):
+    typed = [clock.now]
+    busy = [True]  # a bulk run, watched without a key
+    idle = collector(fake, clock, typed, busy)
+    fake.alive = 1300  # frozen will grow by more than a quarter
+    for _ in range(int(2 * AWAY_SECONDS / TICK_SECONDS)):
+        clock.now += TICK_SECONDS
+        fake.promoted = 1
+        assert idle.tick() in (None, "new")
+    busy[0] = False  # the run ended
+    clock.now += AWAY_SECONDS - TICK_SECONDS
+    fake.promoted = 0
+    assert idle.tick() is None  # the app has not been quiet for long enough yet
+    clock.now += TICK_SECONDS
+    assert idle.tick() == "whole"
+    assert collections(fake)[-3:] == ["unfreeze", "collect", "freeze"]
+    clock.now += AWAY_SECONDS
+    assert idle.tick() is None  # nothing grew since: not again
+
+
+def test_frozen_grown_by_less_than_a_quarter_is_left(fake, clock):
+    idle = collector(fake, clock, [clock.now], [False])
     fake.promoted, fake.alive = 1, 1200
     clock.now += QUIET_SECONDS
-    assert idle.tick() == "quiet"
+    assert idle.tick() == "new"
     clock.now += AWAY_SECONDS
     assert idle.tick() is None
-    typed[0] = clock.now
-    fake.promoted, fake.alive = 1, 1300
-    clock.now += QUIET_SECONDS
-    assert idle.tick() == "quiet"
-    clock.now += AWAY_SECONDS
-    assert idle.tick() == "whole"
-    assert idle.collections == {"quiet": 3, "whole": 2, "overdue": 0}
+    assert "unfreeze" not in fake.calls
 
 
-def test_a_session_that_never_pauses_still_collects_every_minute(fake, clock):
+def test_a_session_that_never_pauses_collects_whole_once_frozen_doubled(fake, clock):
     typed = [clock.now]
-    busy = [True]
-    idle = collector(fake, clock, typed, busy)
-    fake.promoted, fake.alive = 1, 1000
-    for _ in range(int(LONGEST_SECONDS) - 1):
-        clock.now += 1
-        typed[0] = clock.now  # a key every second
-        assert idle.tick() is None
-    clock.now += 1
-    assert idle.tick() == "overdue"  # nothing frozen yet: what is new is everything
-    steps = [(1000, "whole"), (1500, "overdue"), (2500, "overdue"), (2500, "whole")]
-    for alive, kind in steps:  # whole once frozen has doubled since the last whole one
-        fake.promoted, fake.alive = 1, alive
-        clock.now += LONGEST_SECONDS
-        typed[0] = clock.now
-        assert idle.tick() == kind, alive
-    assert fake.calls[-3:] == ["unfreeze", "collect", "freeze"]
+    idle = collector(fake, clock, typed, [False])
+    kinds = []
+    for alive in (1500, 2100):
+        for _ in range(int(LONGEST_SECONDS / TICK_SECONDS)):
+            clock.now += TICK_SECONDS
+            typed[0] = clock.now  # a key every half second
+            fake.promoted, fake.alive = PROMOTIONS, alive
+            kinds.append(idle.tick())
+    assert kinds.count("whole") == 1  # 1500 is not double the 1000 at start; 2100 is
+    assert kinds[-1] == "whole"
+    assert set(kinds) == {"new", "whole"}
 
 
 def test_with_the_real_collector_a_pause_freezes_and_stop_unfreezes():
@@ -171,7 +184,7 @@ def test_with_the_real_collector_a_pause_freezes_and_stop_unfreezes():
         kept: list[list[object]] = []
         while gc.get_count()[2] == 0:  # until a young collection has promoted something
             kept.append([])
-        assert idle.tick() in ("quiet", "whole")
+        assert idle.tick() in ("new", "whole")
         assert gc.get_freeze_count() > 0
     finally:
         idle.stop()
