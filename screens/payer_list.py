@@ -350,6 +350,10 @@ class PayerListScreen(ClientPayScreen[None]):
 
     def on_data_changed(self, message: DataChanged) -> None:
         # Another session, the portal or the mailer changed what the rows show. Hidden
-        # under another screen, the list reloads when it is shown again (above).
+        # under another screen, the list reloads when it is shown again (above); during a
+        # bulk run, whose own grants and emails change it hundreds of times, when the run
+        # ends (a reload every quarter second shared the machine with the run).
+        if self.bulk.running:
+            return
         if self.is_current and message.changes.touches_kind("payer", "login", "outbox"):
             self.refresh_rows()
