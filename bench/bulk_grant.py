@@ -102,11 +102,6 @@ async def measure(services: Services, grant: int, mail: bool) -> dict[str, objec
             received_before = handler.saved
             await pilot.press("g")
             await until(lambda: isinstance(app.screen, ConfirmScreen))
-            if os.environ.get("BENCH_GC_FREEZE"):
-                import gc
-
-                gc.collect()
-                gc.freeze()
             meter = StallLog()
             meter.start()
             started = time.perf_counter()

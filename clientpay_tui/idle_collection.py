@@ -7,13 +7,13 @@ allocations have added up, which is while someone types (a name typed in one bur
 rows that much late) or while a bulk run grants access (a stall of 1 s). Here, while the app
 runs, full collections are not left to CPython:
 
-- what was alive when the app started (the imported modules) is frozen (:func:`gc.freeze`):
-  out of every later collection's scan;
 - every :data:`TICK_SECONDS`, once young collections have promoted objects
   :data:`PROMOTIONS` times (CPython's own trigger), or at once after :data:`QUIET_SECONDS`
   without a key or mouse event, the objects promoted since the last collection are collected
-  and what survives is frozen too: each such collection scans only what is new, a few
-  milliseconds however big the app has grown;
+  and what survives is frozen (:func:`gc.freeze`): out of every later collection's scan, so
+  each scans only what is new, a few milliseconds however big the app has grown (the first,
+  over the app and its modules, ~30 ms on the sign-in screen; the sign-in's own, see
+  :meth:`IdleCollector.collect_now`);
 - after :data:`AWAY_SECONDS` without input and without database work in flight (a bulk run
   being watched is not a pause), once what is frozen has grown by a quarter
   (CPython's rule for its full collections), everything is unfrozen and collected at once, so
@@ -94,21 +94,21 @@ class IdleCollector:
         return self._thresholds is not None
 
     def start(self) -> None:
-        """Take full collections from CPython (given back by :meth:`stop`) and freeze what is
-        alive now (the app and its modules; collecting it first would delay the first frame)."""
+        """Take full collections from CPython (given back by :meth:`stop`)."""
         if self._thresholds is None:
             self._thresholds = self.api.get_threshold()
             young, middle, _full = self._thresholds
             self.api.set_threshold(young, middle, NEVER)
-            self.api.freeze()
-            self._frozen_after_whole = self.api.get_freeze_count()
             self._last_whole = self.clock()
 
-    def freeze_now(self) -> None:
-        """What is alive now lives about as long as the app (a sign-in's freshly imported
-        screens and services): out of later collections' scans, without collecting first."""
+    def collect_now(self) -> None:
+        """Collect what is new and freeze what survives, now: at a moment the staff member
+        waits anyway (a sign-in's freshly imported screens and services, ~100,000 objects:
+        70 to 100 ms that would otherwise come at the next tick, on the payer list)."""
         if self._thresholds is not None:
+            self.api.collect()
             self.api.freeze()
+            self.collections["new"] += 1
 
     def stop(self) -> None:
         """Give full collections back to CPython, with nothing left frozen."""
