@@ -11,8 +11,8 @@ runs, full collections are not left to CPython:
   :data:`PROMOTIONS` times (CPython's own trigger), or at once after :data:`QUIET_SECONDS`
   without a key or mouse event, the objects promoted since the last collection are collected
   and what survives is frozen (:func:`gc.freeze`): out of every later collection's scan, so
-  each scans only what is new, a few milliseconds however big the app has grown (the first,
-  over the app and its modules, ~30 ms on the sign-in screen; the sign-in's own, see
+  each scans only what is new, a few milliseconds however big the app has grown (what was
+  alive at start is frozen at once; for a sign-in's imports see
   :meth:`IdleCollector.collect_now`);
 - after :data:`AWAY_SECONDS` without input and without database work in flight (a bulk run
   being watched is not a pause), once what is frozen has grown by a quarter
@@ -94,11 +94,14 @@ class IdleCollector:
         return self._thresholds is not None
 
     def start(self) -> None:
-        """Take full collections from CPython (given back by :meth:`stop`)."""
+        """Take full collections from CPython (given back by :meth:`stop`) and freeze what is
+        alive now, the app and the modules it was started with, without collecting first:
+        that would delay the first frame (and scan a test process's whole heap per app)."""
         if self._thresholds is None:
             self._thresholds = self.api.get_threshold()
             young, middle, _full = self._thresholds
             self.api.set_threshold(young, middle, NEVER)
+            self.api.freeze()
             self._last_whole = self.clock()
 
     def collect_now(self) -> None:

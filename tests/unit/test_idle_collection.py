@@ -95,13 +95,17 @@ def collections(fake: FakeGc) -> list[str]:
     return [call for call in fake.calls if call != "count frozen"]
 
 
-def test_start_takes_full_collections_from_cpython_and_stop_gives_them_back(fake, clock):
-    idle = collector(fake, clock, [clock.now], [False])
+def test_start_freezes_the_app_and_takes_full_collections_stop_gives_them_back(fake, clock):
+    fake.alive = 1000  # the app and its modules
+    idle = IdleCollector(lambda: clock.now, lambda: False, clock, fake.api())
+    idle.start()
     assert fake.thresholds == (700, 10, NEVER)
-    assert fake.calls == []  # nothing collected or frozen before the first frame
+    assert fake.calls == ["freeze"]  # not collected first: that would delay the first frame
+    assert fake.frozen == 1000
     idle.stop()
     assert fake.thresholds == (700, 10, 10)
-    assert fake.calls == ["unfreeze"]  # nothing stays frozen once the app is gone
+    assert fake.calls[-1] == "unfreeze"  # nothing stays frozen once the app is gone
+    assert fake.frozen == 0
 
 
 def test_collect_now_collects_and_freezes_at_once(fake, clock):
