@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 from clientpay_tui.errors import ClientPayError, PermissionDenied
 from clientpay_tui.screens.wording import explain
 from clientpay_tui.text import one_line
-from clientpay_tui.widgets.textual_compat import end_app_with_error, key_bindings
+from clientpay_tui.widgets.textual_compat import bindings_for_key, end_app_with_error, key_bindings
 
 if TYPE_CHECKING:
     # Types only: the sign-in screen and the app shell use this module before the services
@@ -104,7 +104,7 @@ class ClientPayScreen(Screen[ResultT]):
         hidden or disabled binding silently): it does not apply now, or the staff member's
         role forbids it. A key with another binding that runs (``r``: reset or re-send) acts."""
         reasons = []
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+        for binding in bindings_for_key(self, event.key):
             name = binding.action.partition("(")[0]
             reason = self.unavailable(name) or self.denial(name)
             if reason is None:

@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Static
 
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
+from clientpay_tui.widgets.textual_compat import set_key_bindings
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -48,12 +49,14 @@ class ConfirmScreen(ModalScreen[bool]):
         destructive: bool = False,
     ) -> None:
         super().__init__(classes="-destructive" if destructive else "")
+        # The Footer names the keys as the buttons do ("y Grant access  n Cancel", not "y Yes
+        # n No"); a notice's one button is "<cancel> (esc)", and so is its Footer.
         if confirm is None:
-            # A notice's one button is "<cancel> (esc)": the Footer says the same, not
-            # "n No" beside a dialog that asks nothing.
-            self._bindings.key_to_bindings["escape"] = [
-                Binding("escape", "close", cancel, key_display="esc")
-            ]
+            close = Binding("escape", "close", cancel, key_display="esc")
+            set_key_bindings(self, "escape", [close])
+        else:
+            set_key_bindings(self, "y", [Binding("y", "answer(True)", confirm)])
+            set_key_bindings(self, "n", [Binding("n", "answer(False)", cancel)])
         self.title_text = title
         self.message = message
         self.confirm_label = confirm

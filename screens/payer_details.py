@@ -322,6 +322,8 @@ class PayerDetailsScreen(ClientPayScreen[None]):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
         self.refresh_bindings()  # "x" (remove) belongs to the Associations tab
+        # Where the toasts go (styles/payer_details.tcss): not over the fields they name.
+        self.set_class(self.query_one(TabbedContent).active == "info-tab", "-information")
 
     @on(Switch.Changed, "#login-access")
     def _switch_flipped(self, event: Switch.Changed) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.geometry import Region
+from textual.screen import Screen
 
 
 def end_app_with_error(app: App[Any], error: Exception) -> None:
@@ -33,9 +35,24 @@ def bindings_for_key(node: DOMNode, key: str) -> Sequence[Binding]:
     return node._bindings.key_to_bindings.get(key, ())
 
 
+def set_key_bindings(node: DOMNode, key: str, bindings: Sequence[Binding]) -> None:
+    """Give this one ``node`` (not its class) ``bindings`` for ``key`` instead of its own:
+    what its Footer shows and what the key does. There is no public API for bindings that
+    depend on a node's arguments (a dialog whose buttons are named by its caller)."""
+    node._bindings.key_to_bindings[key] = list(bindings)
+
+
 def screen_lines(app: App[Any]) -> list[str]:
     """What the terminal shows now, one plain-text line per row (for tests and checks)."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def toast_regions(screen: Screen[Any]) -> list[Region]:
+    """Where ``screen``'s toasts are drawn now (for tests and checks; ``run_test`` draws
+    them only with ``notifications=True``). Textual does not export its toast widget."""
+    from textual.widgets._toast import Toast
+
+    return [toast.region for toast in screen.query(Toast)]
 
 
 def timer_names(node: DOMNode) -> list[str]:

@@ -7,10 +7,12 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from textual.widgets import Button, Input
 
 from clientpay_tui.db.models import EmailStatus
 from clientpay_tui.mail.capture import LoopbackSmtpServer
 from clientpay_tui.mail.sender import SmtpSender
+from clientpay_tui.widgets.textual_compat import toast_regions
 from tests.tui.conftest import dialog, emails_to, notifications, open_details, toasts, until
 from tests.unit.mail.conftest import RecordingHandler
 
@@ -109,3 +111,25 @@ async def test_quitting_while_an_email_is_sent_waits_for_its_answer(
     [email] = emails_to(services, "barbara@example.com")
     assert email.status == EmailStatus.SENT
     assert len(smtp.handler.messages) == 1
+
+
+async def test_the_details_toasts_cover_no_field_and_no_button(
+    make_app, staff, services, clock, add_payer, smtp
+):
+    """Queued, then sent: both toasts name the Email field's address, so at 80x24 they sit
+    under the buttons, above the footer, not over the fields (issue 15 item 6)."""
+    payer = add_payer("Barbara Liskov", "barbara@example.com")
+    app = make_app(staff, mailer=sender_for(services, clock, **smtp.settings_overrides()))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await grant(app, pilot, payer)
+        await until(pilot, lambda: "Welcome email sent to barbara@example.com." in toasts(app))
+        screen = app.screen
+        await until(pilot, lambda: len(toast_regions(screen)) == 2)
+        await pilot.pause()
+        covered = [
+            widget.id
+            for widget in (*screen.query(Input), *screen.query(Button))
+            if widget.display
+            and any(toast.overlaps(widget.region) for toast in toast_regions(screen))
+        ]
+        assert covered == []

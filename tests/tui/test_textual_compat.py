@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.widgets import Static
 
 from clientpay_tui.widgets.textual_compat import (
@@ -12,7 +13,9 @@ from clientpay_tui.widgets.textual_compat import (
     end_app_with_error,
     key_bindings,
     screen_lines,
+    set_key_bindings,
     timer_names,
+    toast_regions,
 )
 from tests.waiting import until
 
@@ -48,6 +51,20 @@ async def test_bindings_for_key() -> None:
         assert list(bindings_for_key(app, "z")) == []
 
 
+async def test_set_key_bindings_changes_one_node_its_footer_and_its_key() -> None:
+    app = Sample()
+    other = Sample()
+    async with app.run_test() as pilot:
+        set_key_bindings(app, "y", [Binding("y", "bell", "Ring")])
+        assert [(b.action, b.description) for b in bindings_for_key(app, "y")] == [("bell", "Ring")]
+        assert [b.description for b in bindings_for_key(other, "y")] == ["Second"]
+        assert "Ring" in {b.binding.description for b in app.active_bindings.values()}
+        rang = []
+        app.bell = lambda: rang.append(True)
+        await pilot.press("y")
+        await until(pilot, lambda: rang == [True])
+
+
 async def test_screen_lines_are_what_the_terminal_shows() -> None:
     app = Sample()
     async with app.run_test(size=(40, 5)) as pilot:
@@ -62,3 +79,13 @@ async def test_timer_names() -> None:
     async with app.run_test():
         app.set_interval(60, lambda: None, name="sample timer")
         assert "sample timer" in timer_names(app)
+
+
+async def test_toast_regions_are_where_the_toasts_are_drawn() -> None:
+    app = Sample()
+    async with app.run_test(size=(60, 12), notifications=True) as pilot:
+        assert toast_regions(app.screen) == []
+        app.notify("one")
+        await until(pilot, lambda: len(toast_regions(app.screen)) == 1)
+        [region] = toast_regions(app.screen)
+        assert region.area > 0 and app.screen.region.contains_region(region)
