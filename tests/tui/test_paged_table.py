@@ -53,18 +53,18 @@ async def test_a_newer_load_shows_while_the_previous_count_still_runs() -> None:
         assert table.row_at(0) == "fast 0" and table.row_count == 30  # the late count is dropped
 
 
-class SlowCountSource(Source):
-    """Rows at once; a count that runs a query of tens of seconds on the real database."""
+class SlowSource(Source):
+    """Rows whose count, or whose first page, runs a query of tens of seconds on the real
+    database (a count that tests every payer; one letter typed over a million invoices)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, slow: str) -> None:
         super().__init__("slow", 500)
+        self.slow = slow
         self.query = SlowQuery(db)
-        self.started = threading.Event()
         self.ended = threading.Event()
         self.error: Exception | None = None
 
-    def count(self) -> tuple[int, bool]:
-        self.started.set()
+    def _run_slow_query(self) -> None:
         try:
             self.query()
         except Exception as error:  # the interrupt's DatabaseError, read by nobody else
@@ -72,11 +72,20 @@ class SlowCountSource(Source):
             raise
         finally:
             self.ended.set()
+
+    def count(self) -> tuple[int, bool]:
+        if self.slow == "count":
+            self._run_slow_query()
         return self.n, False
+
+    def fetch(self, offset: int, limit: int) -> list[str]:
+        if self.slow == "fetch":
+            self._run_slow_query()
+        return super().fetch(offset, limit)
 
 
 async def test_a_superseded_count_is_stopped_not_left_running(db: Database) -> None:
-    slow = SlowCountSource(db)
+    slow = SlowSource(db, "count")
     app = TableApp()
     async with app.run_test() as pilot:
         table = app.query_one(PagedTable)
@@ -89,33 +98,12 @@ async def test_a_superseded_count_is_stopped_not_left_running(db: Database) -> N
         assert table.row_at(0) == "fast 0" and table.row_count == 30
 
 
-class SlowFetchSource(Source):
-    """A first page that runs a query of tens of seconds on the real database (one letter
-    typed over a million invoices)."""
-
-    def __init__(self, db: Database) -> None:
-        super().__init__("slow", 500)
-        self.query = SlowQuery(db)
-        self.ended = threading.Event()
-        self.error: Exception | None = None
-
-    def fetch(self, offset: int, limit: int) -> list[str]:
-        try:
-            self.query()
-        except Exception as error:  # the interrupt's DatabaseError, read by nobody else
-            self.error = error
-            raise
-        finally:
-            self.ended.set()
-        return super().fetch(offset, limit)
-
-
 async def test_a_superseded_first_page_is_stopped_and_the_newer_rows_shown(
     db: Database,
 ) -> None:
     """The first part of a burst that arrived in two pieces: its rows would be dropped, so
     its query is stopped at once and the whole text's rows do not wait behind it."""
-    slow = SlowFetchSource(db)
+    slow = SlowSource(db, "fetch")
     app = TableApp()
     async with app.run_test() as pilot:
         table = app.query_one(PagedTable)
