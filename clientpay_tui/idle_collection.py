@@ -89,10 +89,6 @@ class IdleCollector:
         self.collections = {"new": 0, "whole": 0}
         """How many of each kind ran (tests and benchmarks)."""
 
-    @property
-    def running(self) -> bool:
-        return self._thresholds is not None
-
     def start(self) -> None:
         """Take full collections from CPython (given back by :meth:`stop`) and freeze what is
         alive now, the app and the modules it was started with, without collecting first:
@@ -109,9 +105,7 @@ class IdleCollector:
         waits anyway (a sign-in's freshly imported screens and services, ~100,000 objects:
         70 to 100 ms that would otherwise come at the next tick, on the payer list)."""
         if self._thresholds is not None:
-            self.api.collect()
-            self.api.freeze()
-            self.collections["new"] += 1
+            self._collect("new")
 
     def stop(self) -> None:
         """Give full collections back to CPython, with nothing left frozen."""
@@ -125,7 +119,8 @@ class IdleCollector:
         if self._thresholds is None:
             return None
         now = self.clock()
-        if self.busy():
+        busy = self.busy()
+        if busy:
             self._last_busy = now
         quiet = now - self.last_input()
         promoted = self.api.get_count()[2]  # young collections that promoted, since the last
@@ -136,14 +131,18 @@ class IdleCollector:
                 self._next_size_check = now + AWAY_SECONDS
                 if self.api.get_freeze_count() > self._frozen_after_whole * 5 // 4:
                     kind = "whole"
-            elif promoted and now - self._last_whole >= LONGEST_SECONDS and not self.busy():
+            elif promoted and now - self._last_whole >= LONGEST_SECONDS and not busy:
                 self._next_size_check = now + LONGEST_SECONDS
                 if self.api.get_freeze_count() > self._frozen_after_whole * 2:
                     kind = "whole"
         if kind is None and (promoted >= PROMOTIONS or (promoted and quiet >= QUIET_SECONDS)):
             kind = "new"
-        if kind is None:
-            return None
+        if kind is not None:
+            self._collect(kind)
+        return kind
+
+    def _collect(self, kind: str) -> None:
+        """``new``: collect what is not frozen; ``whole``: everything. Then freeze what is left."""
         if kind == "whole":
             self.api.unfreeze()
         self.api.collect()
@@ -152,4 +151,3 @@ class IdleCollector:
             self._frozen_after_whole = self.api.get_freeze_count()
             self._last_whole = self.clock()
         self.collections[kind] += 1
-        return kind

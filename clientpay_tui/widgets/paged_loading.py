@@ -161,10 +161,9 @@ class PagedLoading(ScrollView, Generic[RowT]):
             first_page = cursor // self.page_size
             offset = first_page * self.page_size
             first_rows = functools.partial(source.fetch, offset, self.page_size)
-            fetched = await self._unless_superseded(first_rows)
-            if fetched is None:
+            rows = await self._unless_superseded(first_rows)
+            if rows is None:
                 continue  # a newer search is waiting: this one's rows would be dropped anyway
-            rows = fetched
             if not rows and first_page:
                 # The cursor's page is past the end now (rows went away): go to the last one.
                 count, _more = await asyncio.to_thread(source.count)
