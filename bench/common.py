@@ -120,6 +120,9 @@ class Pty:
         self.stream = pyte.ByteStream(self.screen)
         self.started = time.perf_counter()
         self.child = pexpect.spawn(args[0], args[1:], env=env, dimensions=(LINES, COLUMNS))
+        # pexpect sleeps 50 ms before every write by default: timed from the write, that
+        # sleep was counted as the program's latency (bench/RESULTS.md, stop 14).
+        self.child.delaybeforesend = None
 
     @property
     def pid(self) -> int:
