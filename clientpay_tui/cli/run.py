@@ -1,7 +1,8 @@
 """``clientpay-tui`` (the app on the configured database) and ``clientpay-tui demo``.
 
 Textual is imported only here, when the app really starts, so that the other commands stay
-quick and so that ``ESCDELAY`` can be given a default before Textual reads it. The settings,
+quick and so that ``ESCDELAY`` and ``TEXTUAL_FPS`` can be given defaults before Textual reads
+them. The settings,
 the database, the services and the mail sender are imported and opened by
 :func:`open_configured`, which the app runs in a thread behind its first frame (the sign-in
 screen): a cold start costs only click and Textual. The demo's capture server (aiosmtpd) is
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
 SSH_ESCDELAY_MS = "300"
 """Over SSH an arrow key's bytes can arrive apart; Textual's default 100 ms wait for the rest
 of an escape sequence then reads them as Escape plus text."""
+FRAME_RATE = "120"
+"""Textual draws a screen's changes on a fixed grid of frames (60 a second by default): rows
+that arrive just after a frame wait up to 17 ms for the next one, on every search. At 120 the
+wait is at most 8 ms; frames are still drawn only when something changed (bench/RESULTS.md,
+stop 14)."""
 DEMO_ACCOUNTS = ("demo", "sam", "alex")
 """The demo's staff accounts (``seeding.demo_data.DEMO_STAFF``, not imported here: the CLI
 starts without the services)."""
@@ -43,6 +49,7 @@ DEMO_FIRM = {
 
 
 def _prepare_terminal() -> None:
+    os.environ.setdefault("TEXTUAL_FPS", FRAME_RATE)
     if os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"):
         os.environ.setdefault("ESCDELAY", SSH_ESCDELAY_MS)
 

@@ -609,3 +609,25 @@ def test_installed_script_works(tmp_path):
     assert _script("--help", env=env).stdout.startswith("Usage: clientpay-tui")
     version = _script("--version", env=env)
     assert version.returncode == 0 and "0.1.0" in version.stdout
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, 120), ("30", 30)])
+def test_the_app_draws_up_to_120_frames_a_second_unless_told(given, expected):
+    # The default must be in place before Textual reads it (when textual.constants is first
+    # imported): the app's command imports Textual only after preparing the terminal.
+    probe = (
+        "import sys\n"
+        "from clientpay_tui.cli import run\n"
+        "assert 'textual.constants' not in sys.modules\n"
+        "run._prepare_terminal()\n"
+        "import textual.constants\n"
+        "print(textual.constants.MAX_FPS)\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "TEXTUAL_FPS"}
+    if given is not None:
+        env["TEXTUAL_FPS"] = given
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(expected)
