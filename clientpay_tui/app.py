@@ -183,7 +183,7 @@ class ClientPayApp(HangUpApp):
     def _start(self, opened: Opened) -> None:
         self.services, self.mailer = opened.services, opened.mailer
         self._show_firm(opened.services.settings.firm_name)
-        if opened.services.payments.test_mode:
+        if opened.services.test_mode:
             from clientpay_tui.services.payments.gateway import TEST_MODE_NOTICE
 
             # Without "ClientPay · " in front, the notice and who is signed in fit 80 columns.

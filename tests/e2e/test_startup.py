@@ -113,3 +113,40 @@ def test_the_first_frame_needs_neither_the_database_nor_pydantic() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_opening_loads_only_what_a_sign_in_needs(tmp_path: Path) -> None:
+    """What opening the database loads sits under argon2's 64 MiB at the password check
+    (peak memory, SPEC 7): the payer list's, payments', imports' and reports' services are
+    built when first used, each once."""
+    later = ["payers", "access", "access_review", "bulk_access", "associations", "preview"]
+    later += ["integrations", "imports", "outbox", "payments.paying", "payments.wallets"]
+    modules = [f"clientpay_tui.services.{name}" for name in later]
+    code = (
+        "import sys\n"
+        "from clientpay_tui.cli.run import open_configured\n"
+        "opened = open_configured(None)\n"
+        f"print(sorted(set(sys.modules) & set({modules!r})))\n"
+        "services = opened.services\n"
+        "assert services.payers is services.payers and services.payers.access is services.access\n"
+        f"print(sorted(set(sys.modules) & set({modules!r})) == sorted({modules[:1]!r} + "
+        "['clientpay_tui.services.access']))\n"
+    )
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    db = Database(url)
+    schema.upgrade(db)
+    db.dispose()
+    env = {**environment(tmp_path, database_url=url)}
+    subprocess.run(
+        [installed_command(), "staff", "add", "lead", "--role", "admin", "--password-stdin"],
+        input="a long enough password\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "True"]

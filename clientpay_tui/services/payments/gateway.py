@@ -124,6 +124,11 @@ class PaymentGateway(Protocol):
 TEST_MODE_NOTICE = "Test mode: no money moves"
 
 
+def in_test_mode(gateway: PaymentGateway | None) -> bool:
+    """``gateway`` is a test one: no money moves (pages and the staff app say so)."""
+    return gateway is not None and gateway.test_mode
+
+
 def gateway_for(settings: Settings) -> PaymentGateway | None:
     """The gateway the ``payment_gateway`` setting names (``None`` for ``none``).
 

@@ -46,6 +46,7 @@ from clientpay_tui.services.payments.gateway import (
     ChargeResult,
     Declined,
     PaymentGateway,
+    in_test_mode,
 )
 from clientpay_tui.services.payments.receipts import queue_receipt
 from clientpay_tui.services.payments.views import (
@@ -84,7 +85,7 @@ class PaymentService:
     @property
     def test_mode(self) -> bool:
         """The test gateway is in use: pages say that no money moves."""
-        return self.gateway is not None and self.gateway.test_mode
+        return in_test_mode(self.gateway)
 
     def _gateway(self) -> PaymentGateway:
         if self.gateway is None:
