@@ -14,6 +14,10 @@ paste delivers it; it is timed from the write until the screen shows:
 - ``association_search``: the add-associations screen of a payer: the highlighted invoice's
   line under the table names the typed client (its row is on screen and highlighted).
 
+The clock starts when the burst is written (``bench/common.py`` turns off pexpect's own 50 ms
+sleep before each write). The bare app runs at Textual's defaults (60 frames a second);
+``clientpay-tui`` sets ``TEXTUAL_FPS=120`` for itself.
+
 Between bursts the field is emptied (``ctrl+u``) and the screen let settle until the
 unfiltered list is back. Names are real ones from the database (payers' and clients'),
 picked at random with a fixed seed. Targets (SPEC 7 / issue 15 item 10): each search's median
