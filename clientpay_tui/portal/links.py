@@ -36,6 +36,7 @@ class LinkInfo:
     email: str
     purpose: TokenPurpose
     expires_at: datetime
+    login_id: int
 
 
 class PortalLinks(PortalPart):
@@ -60,7 +61,9 @@ class PortalLinks(PortalPart):
             if check.ok and check.token is not None:
                 login = session.get(PortalLogin, check.token.login_id)
                 assert login is not None
-                return LinkInfo(identity_of(session, login).email, purpose, check.token.expires_at)
+                return LinkInfo(
+                    identity_of(session, login).email, purpose, check.token.expires_at, login.id
+                )
             failure = self._refused(session, check, purpose, now)
         raise failure  # after the commit, so the audit event is kept
 

@@ -6,6 +6,12 @@ to ``/set-password``, so the token leaves the address bar, the history and any `
 Every link, valid or not, gets that same redirect; ``/set-password`` then shows the password
 form, or, for a used, expired, revoked or altered link, one friendly page with a "send me a
 new link" form (which posts to ``/forgot``, with its limits and its one answer).
+
+A browser already signed in to another login is not switched by merely opening a link: anyone
+can mail or post a link of their own account, and whoever followed it would be signed out and
+then, setting "their" password, signed in to the sender's account (login CSRF: a card saved
+there is the sender's to use). The link's page names both accounts and asks; continuing is a
+form posted with the session's CSRF token.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from starlette.routing import Route
 from clientpay_tui.db.models import TokenPurpose, WebStage
 from clientpay_tui.errors import InvalidLink, RateLimited, ValidationFailed
 from clientpay_tui.portal import limits
+from clientpay_tui.portal.sessions import WebSession
 from clientpay_tui.portal.web.pages import (
     call,
     checked_form,
@@ -31,8 +38,13 @@ from clientpay_tui.portal.web.pages import (
 from clientpay_tui.services.tokens import hash_token
 
 
-async def _exchange(request: Request, purpose: TokenPurpose) -> Response:
-    token = request.query_params.get("token", "")[:200]
+async def _exchange(request: Request, purpose: TokenPurpose, *, confirmed: bool) -> Response:
+    """Exchange the link's token for a link session. ``confirmed``: the token comes from the
+    "continue" form of :func:`_other_account`, posted with the session's CSRF token."""
+    if confirmed:
+        token = text_field(await checked_form(request), "token", 200)
+    else:
+        token = request.query_params.get("token", "")[:200]
     the_portal = portal(request)
     try:
         await call(the_portal.limits.hit, limits.ip_bucket(limits.LINK_IP, client_ip(request)))
@@ -41,22 +53,47 @@ async def _exchange(request: Request, purpose: TokenPurpose) -> Response:
             request, "refused.html", status_code=429, has_form=False, message=str(error)
         )
     try:
-        await call(the_portal.links.open_link, token, purpose)
+        info = await call(the_portal.links.open_link, token, purpose)
     except InvalidLink:
         await switch_session(request, WebStage.ANONYMOUS)
-    else:
-        await switch_session(
-            request, WebStage.LINK, link_token_hash=hash_token(token), link_purpose=purpose
-        )
+        return redirect(request, "/set-password")
+    current = await session_of(request)
+    if (
+        not confirmed
+        and current is not None
+        and current.stage == WebStage.SIGNED_IN
+        and current.login_id != info.login_id
+    ):
+        return await _other_account(request, current, token, info.email, purpose)
+    await switch_session(
+        request, WebStage.LINK, link_token_hash=hash_token(token), link_purpose=purpose
+    )
     return redirect(request, "/set-password")
 
 
+async def _other_account(
+    request: Request, current: WebSession, token: str, email: str, purpose: TokenPurpose
+) -> Response:
+    """The page of a link opened in a browser signed in to another login."""
+    signed_in = current.identity
+    if signed_in is None and current.login_id is not None:
+        signed_in = await call(portal(request).sessions.identity, current.login_id)
+    return await render(
+        request,
+        "link_other_account.html",
+        signed_in_email=signed_in.email if signed_in is not None else "",
+        link_email=email,
+        token=token,
+        action="/welcome" if purpose == TokenPurpose.WELCOME else "/reset",
+    )
+
+
 async def welcome(request: Request) -> Response:
-    return await _exchange(request, TokenPurpose.WELCOME)
+    return await _exchange(request, TokenPurpose.WELCOME, confirmed=request.method == "POST")
 
 
 async def reset(request: Request) -> Response:
-    return await _exchange(request, TokenPurpose.RESET)
+    return await _exchange(request, TokenPurpose.RESET, confirmed=request.method == "POST")
 
 
 async def _invalid(request: Request, status_code: int = 200) -> Response:
@@ -130,8 +167,8 @@ async def set_password(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/welcome", welcome, methods=["GET"]),
-    Route("/reset", reset, methods=["GET"]),
+    Route("/welcome", welcome, methods=["GET", "POST"]),
+    Route("/reset", reset, methods=["GET", "POST"]),
     Route("/set-password", set_password_page, methods=["GET"]),
     Route("/set-password", set_password, methods=["POST"]),
 ]

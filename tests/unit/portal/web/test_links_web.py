@@ -149,3 +149,45 @@ async def test_the_new_link_form_asks_for_a_reset_with_the_one_answer(
     assert "If that address has a login" in answer.text
     purpose, _token = latest_link(services)
     assert purpose == "reset"
+
+
+async def test_a_link_of_another_login_does_not_switch_a_signed_in_browser(
+    web, active, invite, services
+) -> None:
+    """Login CSRF: someone mails a signed-in payer a link of their own account. Opening it
+    changes nothing; the page names both accounts; only its CSRF-checked form continues."""
+    victim = active("Ada Lovelace", "ada@example.com")
+    assert (await sign_in(web, victim.email, GOOD_PASSWORD)).headers["location"] == "/"
+    theirs = invite("Mallory Mail", "mallory@example.net")
+
+    opened = await web.get(f"/welcome?token={theirs.token}")
+    assert opened.status_code == 200
+    assert "ada@example.com" in opened.text and "mallory@example.net" in opened.text
+    home = await web.get("/")
+    assert home.status_code == 200 and victim.email in home.text  # still signed in as Ada
+    with services.db.read() as session:
+        stages = list(session.scalars(select(PortalSession.stage)))
+    assert stages == ["signed_in"]
+
+    forged = await web.post("/welcome", data={"token": theirs.token})
+    assert forged.status_code == 403
+    assert victim.email in (await web.get("/")).text
+
+    continued = await post_form(
+        web, f"/welcome?token={theirs.token}", "/welcome", {"token": theirs.token}
+    )
+    assert continued.status_code == 303 and continued.headers["location"] == "/set-password"
+    page = await web.get("/set-password")
+    assert "mallory@example.net" in page.text and "Create your password" in page.text
+    assert "Mallory" not in (await web.get("/")).text  # a link session, nobody signed in
+
+
+async def test_a_link_of_the_signed_in_login_itself_opens_at_once(
+    web, active, services, admin
+) -> None:
+    payer = active()
+    await sign_in(web, payer.email, GOOD_PASSWORD)
+    services.access.send_reset(admin, payer.payer_id, confirmed_resend=True)
+    _purpose, token = latest_link(services)
+    opened = await web.get(f"/reset?token={token}")
+    assert opened.status_code == 303 and opened.headers["location"] == "/set-password"
