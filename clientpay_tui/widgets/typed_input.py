@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from textual import events
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
@@ -42,6 +44,13 @@ class TypedInput(Input):
         label: how the toasts name the field (default: from its id, ``date-from`` → "Date
             from").
     """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    """Textual's ``Input`` sets its virtual size (the text's width) on every key, and a widget
+    whose virtual size changes has the whole screen laid out again before the key's echo is
+    drawn (2-6 ms a key at 80x24; bench/RESULTS.md, stop 14). A field's size does not follow
+    its text (``Input`` asks for a layout itself when it is sized by its content), and its
+    scrolling reads the virtual size as it is set."""
 
     def __init__(self, *args: Any, label: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
