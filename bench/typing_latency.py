@@ -1,7 +1,7 @@
 """Search as a user feels it: a whole name typed in one burst until its row shows, in a real
 terminal, against a bare Textual Input echoing the same burst; prints JSON.
 
-    python bench/typing_latency.py [--quick] [--database-url URL] [--names 15]
+    python bench/typing_latency.py [--quick] [--database-url URL] [--names 15] [--tmux]
 
 Each program runs in a pseudo-terminal at 80x24 (pexpect; the screen is read with pyte, as a
 terminal would draw it). A burst is the whole text written at once, as a fast typist or a
@@ -17,6 +17,10 @@ paste delivers it; it is timed from the write until the screen shows:
 The clock starts when the burst is written (``bench/common.py`` turns off pexpect's own 50 ms
 sleep before each write). The bare app runs at Textual's defaults (60 frames a second);
 ``clientpay-tui`` sets ``TEXTUAL_FPS=120`` for itself.
+
+With ``--tmux`` both programs run inside tmux (status line off), itself in the pseudo-terminal,
+as issue 15 measured them ("end to end in a real terminal (tmux …)") and as many staff work
+over SSH: every figure then includes tmux's own relaying of keys and screen updates.
 
 Between bursts the field is emptied (``ctrl+u``) and the screen let settle until the
 unfiltered list is back. Names are real ones from the database (payers' and clients'),
@@ -34,6 +38,7 @@ import contextlib
 import json
 import os
 import random
+import shlex
 import statistics
 import subprocess
 import sys
@@ -179,10 +184,34 @@ def sample_names(url: str, count: int, seed: int = 7) -> tuple[list[str], list[s
     return picked[0], picked[1]
 
 
-def bare_echo(env: dict[str, str], tmp: Path, texts: list[str]) -> list[float]:
-    script = tmp / "bare_input.py"
+TMUX_CONFIG = "set -g status off\nset -g default-terminal tmux-256color\n"
+
+
+class Terminal:
+    """Where the programs run: the pseudo-terminal itself, or tmux inside it."""
+
+    def __init__(self, tmp: Path, tmux: bool) -> None:
+        self.tmp = tmp
+        self.socket = str(tmp / "tmux.socket") if tmux else None  # gone with ``tmp``
+
+    def start(self, args: list[str], env: dict[str, str]) -> Pty:
+        if self.socket is None:
+            return Pty(args, env)
+        config = self.tmp / "tmux.conf"
+        config.write_text(TMUX_CONFIG)
+        tmux = ["tmux", "-S", self.socket, "-f", str(config), "new-session", "-x", "80"]
+        return Pty([*tmux, "-y", "24", shlex.join(args)], env)
+
+    def stop(self, pty: Pty) -> None:
+        pty.close()
+        if self.socket is not None:
+            subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
+
+
+def bare_echo(terminal: Terminal, env: dict[str, str], texts: list[str]) -> list[float]:
+    script = terminal.tmp / "bare_input.py"
     script.write_text(BARE_INPUT)
-    pty = Pty([sys.executable, str(script)], env)
+    pty = terminal.start([sys.executable, str(script)], env)
     try:
         pty.wait_for("type here")
         times = []
@@ -192,17 +221,18 @@ def bare_echo(env: dict[str, str], tmp: Path, texts: list[str]) -> list[float]:
             wait_until(pty, echoed("type here"))
         return times
     finally:
-        pty.close()
+        terminal.stop(pty)
 
 
 def app_searches(
+    terminal: Terminal,
     env: dict[str, str],
     username: str,
     payers: list[str],
     clients: list[str],
     echoes: dict[str, list[float]],
 ) -> tuple[list[float], list[float]]:
-    pty = Pty([command()], env)
+    pty = terminal.start([command()], env)
     try:
         sign_in(pty, username)
         pty.wait_for(PAYER_LIST)
@@ -228,7 +258,7 @@ def app_searches(
             wait_until(pty, unless(detail_names(name)))
         return payer_times, client_times
     finally:
-        pty.close()
+        terminal.stop(pty)
 
 
 def main() -> None:
@@ -236,6 +266,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--database-url")
     parser.add_argument("--names", type=int, default=15)
+    parser.add_argument("--tmux", action="store_true", help="run both programs inside tmux")
     args = parser.parse_args()
     quick = (QUICK_PAYERS, QUICK_INVOICES)
     payers, invoices = quick if args.quick else (FULL_PAYERS, FULL_INVOICES)
@@ -248,12 +279,16 @@ def main() -> None:
         enable = [command(), "integration", "enable", "connect"]
         subprocess.run(enable, env=env, check=True, capture_output=True)
         payer_names, client_names = sample_names(url, args.names)
-        bare = bare_echo(env, tmp, payer_names + client_names)
+        terminal = Terminal(tmp, args.tmux)
+        bare = bare_echo(terminal, env, payer_names + client_names)
         echoes: dict[str, list[float]] = {"payer_search": [], "association_search": []}
-        payer_times, client_times = app_searches(env, username, payer_names, client_names, echoes)
+        payer_times, client_times = app_searches(
+            terminal, env, username, payer_names, client_names, echoes
+        )
     bare_median = statistics.median(bare)
     result: dict[str, object] = {
         "backend": url.partition(":")[0].partition("+")[0],
+        "terminal": "tmux" if args.tmux else "pty",
         "payers": payers,
         "invoices": invoices,
         "seed_seconds": round(seconds, 1),

@@ -5,6 +5,7 @@ bench/RESULTS.md), but a ratio that regresses past twice its RESULTS.md figure f
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -192,3 +193,24 @@ def test_access_review_quick(empty_database_url: str) -> None:
     assert report["backend"] == empty_database_url.split(":")[0].split("+")[0]
     assert report["payers"] == 600 and report["same_output"] is True  # checked by the bench
     assert report["batched_seconds"] > 0 and report["per_payer_seconds"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("terminal", ["pty", "tmux"])
+def test_typing_latency_quick(terminal: str) -> None:
+    if terminal == "tmux" and shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    report = run_bench("typing_latency.py", "--names", "3", *(["--tmux"] * (terminal == "tmux")))
+
+    assert report["backend"] == "sqlite" and report["terminal"] == terminal
+    assert report["payers"] == QUICK_PAYERS and report["bursts"] == 6
+    bare = report["bare_echo"]
+    assert 0 < bare["p50_ms"] <= bare["p95_ms"] <= bare["max_ms"] < 10_000
+    for name in ("payer_search", "association_search"):
+        search = report[name]
+        assert len(search["all_ms"]) == 3
+        assert 0 < search["p50_ms"] <= search["max_ms"] < 30_000
+        # The rows show after the typed text itself has echoed in the field.
+        assert search["field_echo"]["p50_ms"] <= search["p50_ms"]
+        # Of the unrounded medians; the printed ones are rounded to 0.1 ms.
+        assert search["ratio_p50"] == pytest.approx(search["p50_ms"] / bare["p50_ms"], rel=0.05)
