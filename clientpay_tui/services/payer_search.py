@@ -78,40 +78,51 @@ def access_status(
 
 
 def last_access_emails(session: Session, payer_ids: Iterable[int]) -> dict[int, EmailSummary]:
+    """Each payer's latest welcome or reset email (the one its access status reads)."""
+    return page_emails(session, payer_ids)[0]
+
+
+def page_emails(
+    session: Session, payer_ids: Iterable[int]
+) -> tuple[dict[int, EmailSummary], dict[int, datetime]]:
+    """Each payer's latest welcome or reset email, and when an email to them was last sent,
+    in one statement (a page of the list read them in two: ~2 ms of a search)."""
     ids = list(payer_ids)
     if not ids:
-        return {}
-    latest = (
-        select(func.max(OutboxEmail.id))
-        .where(OutboxEmail.payer_id.in_(ids), OutboxEmail.kind.in_(ACCESS_EMAILS))
-        .group_by(OutboxEmail.payer_id)
-    )
-    rows = session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(latest)))
-    return {
-        row.payer_id: EmailSummary(
-            row.id,
-            row.kind,
-            row.status,
-            row.to_address,
-            row.created_at,
-            row.sent_at,
-            row.last_error,
+        return {}, {}
+    per_payer = (
+        select(
+            OutboxEmail.payer_id.label("payer_id"),
+            func.max(OutboxEmail.id).filter(OutboxEmail.kind.in_(ACCESS_EMAILS)).label("latest"),
+            func.max(OutboxEmail.sent_at).label("last_sent"),
         )
-        for row in rows
-        if row.payer_id is not None
-    }
-
-
-def _last_sent(session: Session, payer_ids: Iterable[int]) -> dict[int, datetime]:
-    ids = list(payer_ids)
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(OutboxEmail.payer_id, func.max(OutboxEmail.sent_at))
-        .where(OutboxEmail.payer_id.in_(ids), OutboxEmail.sent_at.is_not(None))
+        .where(OutboxEmail.payer_id.in_(ids))
         .group_by(OutboxEmail.payer_id)
+        .subquery()
     )
-    return {payer_id: sent for payer_id, sent in rows if payer_id is not None and sent is not None}
+    rows = session.execute(
+        select(per_payer.c.payer_id, per_payer.c.last_sent, OutboxEmail).outerjoin(
+            OutboxEmail, OutboxEmail.id == per_payer.c.latest
+        )
+    )
+    latest: dict[int, EmailSummary] = {}
+    last_sent: dict[int, datetime] = {}
+    for payer_id, sent, email in rows:
+        if payer_id is None:
+            continue
+        if sent is not None:
+            last_sent[payer_id] = sent
+        if email is not None:
+            latest[payer_id] = EmailSummary(
+                email.id,
+                email.kind,
+                email.status,
+                email.to_address,
+                email.created_at,
+                email.sent_at,
+                email.last_error,
+            )
+    return latest, last_sent
 
 
 class PayerSearch:
@@ -202,8 +213,7 @@ class PayerSearch:
                 )
             }
             ids = [row.id for row in page]
-            last_email = last_access_emails(session, ids)
-            last_sent = _last_sent(session, ids)
+            last_email, last_sent = page_emails(session, ids)
             return [
                 PayerRow(
                     id=row.id,

@@ -111,3 +111,34 @@ def add_client_payer(many_payers, admin, clock):
         return payer
 
     return add
+
+
+def test_a_row_reads_its_latest_access_email_and_its_last_sending(services, admin):
+    """The list's status reads the payer's latest welcome or reset email (a failed re-send:
+    "Email failed"); "Last email sent" is the latest email sent of any kind."""
+    from datetime import UTC, datetime, timedelta
+
+    from clientpay_tui.db.models import EmailKind, EmailStatus, OutboxEmail
+    from clientpay_tui.services.payers import AccessStatus, PayerForm
+
+    ada = services.payers.create(admin, PayerForm(name="Ada", email="ada@example.com")).id
+    bea = services.payers.create(admin, PayerForm(name="Bea", email="bea@example.com")).id
+    services.access.grant(admin, ada)
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+    def email(kind: EmailKind, status: EmailStatus, minutes: int, sent: bool) -> OutboxEmail:
+        at = start + timedelta(minutes=minutes)
+        return OutboxEmail(
+            kind=kind, payer_id=ada, to_address="ada@example.com", to_name="Ada",
+            subject=str(kind), message_id=f"<{kind}-{minutes}@test>", status=status,
+            attempts=1, next_attempt_at=at, requested_by="t", created_at=at,
+            sent_at=at if sent else None,
+        )  # fmt: skip
+
+    with services.db.write() as session:
+        session.add(email(EmailKind.RECEIPT, EmailStatus.SENT, 60, sent=True))
+        session.add(email(EmailKind.RESET, EmailStatus.FAILED, 30, sent=False))
+    rows = {row.id: row for row in services.payers.search(admin, "")}
+    assert rows[ada].last_email_at == start + timedelta(minutes=60)  # the receipt
+    assert rows[ada].status == AccessStatus.EMAIL_FAILED  # the reset, newer than the welcome
+    assert rows[bea].last_email_at is None and rows[bea].status == AccessStatus.NONE
