@@ -356,12 +356,12 @@ class ClientPayApp(HangUpApp):
 
         # The payer loads before its screen exists: keys typed meanwhile ("enter" then "l")
         # are meant for it, not for the list's search box or its letter keys.
-        self._held_keys.hold()
+        hold = self._held_keys.hold()
         try:
             page = await call(load_payer, session, payer_id)
             await self.push_screen(PayerDetailsScreen(session, page))
         finally:
-            self.post_message(ReleaseKeys())
+            self.post_message(ReleaseKeys(hold))
 
     async def on_event(self, event: events.Event) -> None:
         if self._held_keys.take(event):
@@ -370,10 +370,10 @@ class ClientPayApp(HangUpApp):
         await super().on_event(event)
 
     @on(ReleaseKeys)
-    async def _release_keys(self, _message: ReleaseKeys) -> None:
+    async def _release_keys(self, message: ReleaseKeys) -> None:
         # Handled in order with the keys themselves: every key that came before this
         # message was held, every key after it is dispatched as usual, after these.
-        held = self._held_keys.release()
+        held = self._held_keys.release(message.hold)
         for key in held:
             await super().on_event(key)
 

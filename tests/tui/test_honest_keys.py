@@ -117,6 +117,37 @@ async def test_keys_typed_while_a_payer_opens_go_to_the_payer(
         await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
 
 
+async def test_keys_typed_while_a_second_payer_opens_go_to_that_payer(
+    make_app, staff, services, add_payer, monkeypatch
+):
+    """A second payer asked for while the first loads (the palette, a click) cancels the
+    first opening; the keys typed meanwhile wait for the second, not for the first's end."""
+    add_payer("Ada Lovelace", "ada@example.com")
+    grace = add_payer("Grace Hopper", "grace@example.com")
+    real_get = services.payers.get
+
+    def slow_get(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)
+        return real_get(*args, **kwargs)
+
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PayerListScreen))
+        home = app.screen
+        await pilot.press("slash", *"ada")
+        await until(pilot, lambda: home.table.highlighted is not None)
+        monkeypatch.setattr(services.payers, "get", slow_get)
+        await pilot.press("enter")  # Ada starts loading
+        app.open_payer(grace)  # then Grace is asked for: Ada's opening is cancelled
+        await pilot.press("l")  # while Grace loads
+        asked = await dialog(app, pilot)
+        assert asked.title_text == "Grant login access"
+        assert home.query_one("#search", Input).value == "ada", "nothing typed into the list"
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
+        assert app.screen.detail.id == grace
+
+
 async def test_the_rate_limit_notice_footer_names_its_one_button(
     db, settings, clock, staff, add_payer
 ):
