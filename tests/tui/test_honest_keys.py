@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input
@@ -92,10 +93,15 @@ async def test_a_key_the_role_forbids_on_the_list_says_why(make_app, make_actor)
         assert isinstance(app.screen, PayerListScreen)
 
 
+@pytest.mark.parametrize("second", [False, True], ids=["one payer", "a second payer"])
 async def test_keys_typed_while_a_payer_opens_go_to_the_payer(
-    make_app, staff, services, add_payer, monkeypatch
+    make_app, staff, services, add_payer, monkeypatch, second
 ):
-    add_payer("Ada Lovelace", "ada@example.com")
+    """ "enter" then "l": Login Access of the payer that opens, not the list's search box.
+    ``second``: another payer is asked for while the first loads (the palette, a click),
+    which cancels the first opening; the keys wait for the second, not for the first's end."""
+    ada = add_payer("Ada Lovelace", "ada@example.com")
+    grace = add_payer("Grace Hopper", "grace@example.com")
     real_get = services.payers.get
 
     def slow_get(*args: Any, **kwargs: Any) -> Any:
@@ -109,43 +115,16 @@ async def test_keys_typed_while_a_payer_opens_go_to_the_payer(
         await pilot.press("slash", *"ada")
         await until(pilot, lambda: home.table.highlighted is not None)
         monkeypatch.setattr(services.payers, "get", slow_get)
-        await pilot.press("enter", "l")  # open, then Login Access at once
-        asked = await dialog(app, pilot)
-        assert asked.title_text == "Grant login access"
-        assert home.query_one("#search", Input).value == "ada", "nothing typed into the list"
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
-
-
-async def test_keys_typed_while_a_second_payer_opens_go_to_that_payer(
-    make_app, staff, services, add_payer, monkeypatch
-):
-    """A second payer asked for while the first loads (the palette, a click) cancels the
-    first opening; the keys typed meanwhile wait for the second, not for the first's end."""
-    add_payer("Ada Lovelace", "ada@example.com")
-    grace = add_payer("Grace Hopper", "grace@example.com")
-    real_get = services.payers.get
-
-    def slow_get(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.3)
-        return real_get(*args, **kwargs)
-
-    app = make_app(staff)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, PayerListScreen))
-        home = app.screen
-        await pilot.press("slash", *"ada")
-        await until(pilot, lambda: home.table.highlighted is not None)
-        monkeypatch.setattr(services.payers, "get", slow_get)
         await pilot.press("enter")  # Ada starts loading
-        app.open_payer(grace)  # then Grace is asked for: Ada's opening is cancelled
-        await pilot.press("l")  # while Grace loads
+        if second:
+            app.open_payer(grace)  # Grace is asked for: Ada's opening is cancelled
+        await pilot.press("l")  # Login Access, at once
         asked = await dialog(app, pilot)
         assert asked.title_text == "Grant login access"
         assert home.query_one("#search", Input).value == "ada", "nothing typed into the list"
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, PayerDetailsScreen))
-        assert app.screen.detail.id == grace
+        assert app.screen.detail.id == (grace if second else ada)
 
 
 async def test_the_rate_limit_notice_footer_names_its_one_button(
