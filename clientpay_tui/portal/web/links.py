@@ -38,9 +38,10 @@ from clientpay_tui.portal.web.pages import (
 from clientpay_tui.services.tokens import hash_token
 
 
-async def _exchange(request: Request, purpose: TokenPurpose, *, confirmed: bool) -> Response:
-    """Exchange the link's token for a link session. ``confirmed``: the token comes from the
-    "continue" form of :func:`_other_account`, posted with the session's CSRF token."""
+async def _exchange(request: Request, purpose: TokenPurpose) -> Response:
+    """Exchange the link's token for a link session: from the link itself (GET), or from the
+    "continue" form of :func:`_other_account` (POST, with the session's CSRF token)."""
+    confirmed = request.method == "POST"
     if confirmed:
         token = text_field(await checked_form(request), "token", 200)
     else:
@@ -89,11 +90,11 @@ async def _other_account(
 
 
 async def welcome(request: Request) -> Response:
-    return await _exchange(request, TokenPurpose.WELCOME, confirmed=request.method == "POST")
+    return await _exchange(request, TokenPurpose.WELCOME)
 
 
 async def reset(request: Request) -> Response:
-    return await _exchange(request, TokenPurpose.RESET, confirmed=request.method == "POST")
+    return await _exchange(request, TokenPurpose.RESET)
 
 
 async def _invalid(request: Request, status_code: int = 200) -> Response:
