@@ -193,13 +193,14 @@ class Terminal:
     def __init__(self, tmp: Path, tmux: bool) -> None:
         self.tmp = tmp
         self.socket = str(tmp / "tmux.socket") if tmux else None  # gone with ``tmp``
+        self.config = tmp / "tmux.conf"
+        if tmux:
+            self.config.write_text(TMUX_CONFIG)
 
     def start(self, args: list[str], env: dict[str, str]) -> Pty:
         if self.socket is None:
             return Pty(args, env)
-        config = self.tmp / "tmux.conf"
-        config.write_text(TMUX_CONFIG)
-        tmux = ["tmux", "-S", self.socket, "-f", str(config), "new-session", "-x", "80"]
+        tmux = ["tmux", "-S", self.socket, "-f", str(self.config), "new-session", "-x", "80"]
         return Pty([*tmux, "-y", "24", shlex.join(args)], env)
 
     def stop(self, pty: Pty) -> None:
