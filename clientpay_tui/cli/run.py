@@ -2,8 +2,7 @@
 
 Textual is imported only here, when the app really starts, so that the other commands stay
 quick and so that ``ESCDELAY`` and ``TEXTUAL_FPS`` can be given defaults before Textual reads
-them. The settings,
-the database, the services and the mail sender are imported and opened by
+them. The settings, the database, the services and the mail sender are imported and opened by
 :func:`open_configured`, which the app runs in a thread behind its first frame (the sign-in
 screen): a cold start costs only click and Textual. The demo's capture server (aiosmtpd) is
 imported only by the demo.
