@@ -34,7 +34,6 @@ no payers, a staff account ``bench-<pid>`` is added, and the Connect integration
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
@@ -47,7 +46,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pexpect
 from common import (
     FULL_INVOICES,
     FULL_PAYERS,
@@ -82,20 +80,16 @@ Bare().run()
 Condition = Callable[[list[str]], bool]
 
 
-def pump(pty: Pty) -> None:
-    with contextlib.suppress(pexpect.TIMEOUT):
-        pty.stream.feed(pty.child.read_nonblocking(65536, timeout=0.002))
-
-
 def wait_until(pty: Pty, condition: Condition, seconds: float = 30.0) -> float:
     """Seconds until ``condition`` holds for the screen's lines."""
     started = time.perf_counter()
+    arrived: float | None = started  # it may hold already
     while True:
-        pump(pty)
-        if condition(pty.screen.display):
-            return time.perf_counter() - started
+        if arrived is not None and condition(pty.screen.display):
+            return arrived - started
         if time.perf_counter() - started > seconds or not pty.child.isalive():
             raise TimeoutError("the screen never showed it:\n" + "\n".join(pty.screen.display))
+        arrived = pty.read(0.05)
 
 
 def settle(pty: Pty, quiet: float = 0.3, seconds: float = 30.0) -> None:
@@ -103,28 +97,28 @@ def settle(pty: Pty, quiet: float = 0.3, seconds: float = 30.0) -> None:
     deadline = time.perf_counter() + seconds
     last = time.perf_counter()
     while time.perf_counter() - last < quiet and time.perf_counter() < deadline:
-        with contextlib.suppress(pexpect.TIMEOUT):
-            data = pty.child.read_nonblocking(65536, timeout=0.02)
-            pty.stream.feed(data)
-            last = time.perf_counter()
+        last = pty.read(0.02) or last
 
 
 def burst(pty: Pty, text: str, condition: Condition, echoes: list[float] | None = None) -> float:
-    """Milliseconds from writing ``text`` at once until ``condition`` holds; with ``echoes``,
-    the milliseconds until the text itself showed (the field's echo) are appended to it."""
+    """Milliseconds from writing ``text`` at once until the output arrives that makes
+    ``condition`` hold; with ``echoes``, the milliseconds until the text itself showed (the
+    field's echo) are appended to it. The screen is looked at only when output arrived, and
+    timed at its arrival, not after pyte has drawn it (:meth:`Pty.read`)."""
     settle(pty)
     started = time.perf_counter()
     pty.child.send(text)
     echo = None
     while True:
-        pump(pty)
-        lines = pty.screen.display
-        if echo is None and any(text in line for line in lines[:TABLE_TOP]):
-            echo = (time.perf_counter() - started) * 1000
-        if condition(lines):
-            if echoes is not None:
-                echoes.append(echo if echo is not None else (time.perf_counter() - started) * 1000)
-            return (time.perf_counter() - started) * 1000
+        arrived = pty.read(0.05)
+        if arrived is not None:
+            lines = pty.screen.display
+            if echo is None and any(text in line for line in lines[:TABLE_TOP]):
+                echo = (arrived - started) * 1000
+            if condition(lines):
+                if echoes is not None:
+                    echoes.append(echo if echo is not None else (arrived - started) * 1000)
+                return (arrived - started) * 1000
         if time.perf_counter() - started > 30 or not pty.child.isalive():
             raise TimeoutError(f"{text!r} never showed:\n" + "\n".join(pty.screen.display))
 
