@@ -153,11 +153,19 @@ class Pty:
         (pyte builds every line anew) took a core from the program being measured.
         """
         try:
-            data = self.child.read_nonblocking(65536, timeout=timeout)
+            data = [self.child.read_nonblocking(65536, timeout=timeout)]
         except pexpect.TIMEOUT:
             return None
         arrived = time.perf_counter()
-        self.stream.feed(data)
+        # All of it before drawing any: a frame larger than the pseudo-terminal's buffer
+        # (4 KiB) arrives in pieces, and drawing the first delayed reading the last.
+        while True:
+            try:
+                data.append(self.child.read_nonblocking(65536, timeout=0.001))
+            except pexpect.TIMEOUT:
+                break
+            arrived = time.perf_counter()
+        self.stream.feed(b"".join(data))
         return arrived
 
     def send(self, *keys: str) -> None:
