@@ -28,7 +28,7 @@ from textual.strip import Strip
 
 from clientpay_tui.widgets.paged_loading import PagedLoading
 from clientpay_tui.widgets.row_source import ListSource, RowSource
-from clientpay_tui.widgets.table_columns import Column, cell_text, column_widths, lay_out
+from clientpay_tui.widgets.table_columns import Column, column_widths, line_segments
 
 __all__ = ["Column", "ListSource", "PagedTable", "RowSource"]
 
@@ -193,15 +193,16 @@ class PagedTable(PagedLoading[RowT], can_focus=True):
 
     def _render_header(self, width: int) -> Strip:
         style = self.get_component_rich_style("paged-table--header")
-        cells = [Text(c.label, justify=c.justify) for c in self.columns]
-        return self._strip(self._join(cells, width), width, style)
+        return self._line([c.label for c in self.columns], width, style)
 
     def _render_row(self, row: RowT, width: int, base: Style) -> Strip:
-        cells = [cell_text(column.render(row)) for column in self.columns]
-        return self._strip(self._join(cells, width), width, base)
+        return self._line([column.render(row) for column in self.columns], width, base)
 
-    def _join(self, cells: list[Text], width: int) -> Text:
-        return lay_out(cells, self.columns, self._column_widths(width))
+    def _line(self, values: list[str | Text], width: int, style: Style) -> Strip:
+        base = self.rich_style + style
+        widths = self._column_widths(width)
+        segments = line_segments(values, self.columns, widths, base, self.app.console)
+        return Strip(segments).crop_extend(0, width, base)
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         segments = list(text.render(self.app.console))
