@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from textual.geometry import Size
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
 from textual.worker import Worker, WorkerState
 
@@ -24,7 +24,7 @@ from clientpay_tui.errors import ClientPayError
 from clientpay_tui.query_interrupt import QueryInterrupt, interruptible
 from clientpay_tui.text import one_line
 from clientpay_tui.widgets.row_source import PageCache, RowSource
-from clientpay_tui.widgets.textual_compat import end_app_with_error
+from clientpay_tui.widgets.textual_compat import end_app_with_error, update_scrollbars
 
 RowT = TypeVar("RowT")
 T = TypeVar("T")
@@ -41,6 +41,9 @@ class PagedLoading(ScrollView, Generic[RowT]):
 
     cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
     """Index of the highlighted row."""
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    """Rows and width: a change moves the scrollbar without laying out the screen anew
+    (:meth:`_update_virtual_size`)."""
 
     def __init__(
         self,
@@ -327,4 +330,7 @@ class PagedLoading(ScrollView, Generic[RowT]):
 
     def _update_virtual_size(self) -> None:
         rows = self.row_count + (1 if self.more_rows else 0)
-        self.virtual_size = Size(self.scrollable_content_region.width, rows + 1)
+        size = Size(self.scrollable_content_region.width, rows + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+            update_scrollbars(self)

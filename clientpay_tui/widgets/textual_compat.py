@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.geometry import Region
 from textual.screen import Screen
+from textual.widget import Widget
 
 
 def end_app_with_error(app: App[Any], error: Exception) -> None:
@@ -40,6 +41,14 @@ def set_key_bindings(node: DOMNode, key: str, bindings: Sequence[Binding]) -> No
     what its Footer shows and what the key does. There is no public API for bindings that
     depend on a node's arguments (a dialog whose buttons are named by its caller)."""
     node._bindings.key_to_bindings[key] = list(bindings)
+
+
+def update_scrollbars(widget: Widget) -> None:
+    """Show ``widget``'s scrollbars for its current ``virtual_size``, as a layout would: a
+    scrollbar that appears or goes still asks for a layout, one that only moves or changes
+    length is repainted. For a widget whose ``virtual_size`` is set without a layout (a
+    search's new rows: the whole screen's layout was a third of their frame)."""
+    widget._scroll_update(widget.virtual_size)
 
 
 def screen_lines(app: App[Any]) -> list[str]:

@@ -10,6 +10,7 @@ from textual.app import App, ComposeResult
 from clientpay_tui.db.engine import Database
 from clientpay_tui.errors import DatabaseError, QueryInterrupted
 from clientpay_tui.widgets.paged_table import Column, PagedTable
+from clientpay_tui.widgets.textual_compat import screen_lines
 from tests.conftest import SlowQuery
 from tests.waiting import settle_before_checking_nothing_happened, until
 
@@ -230,3 +231,35 @@ async def test_a_burst_of_loads_fetches_only_the_last() -> None:
         await until(pilot, lambda: table.row_at(0) == "ada ba 0")
         await table.wait_loaded()
     assert fetched == ["ada ba"]
+
+
+async def test_new_rows_move_the_scrollbar_without_laying_out_the_screen() -> None:
+    app = TableApp()
+    # 8 lines: a first page (10 rows, "more") scrolls too, so the scrollbar stays throughout.
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(PagedTable)
+        table.load(Source("a", 500))
+        await until(pilot, lambda: table.row_count == 500 and table.show_vertical_scrollbar)
+        await pilot.pause()
+        layouts: list[object] = []
+        screen = app.screen
+        original = screen._refresh_layout
+
+        def counted(*args: object, **kwargs: object) -> None:
+            layouts.append(kwargs.get("scroll", args[0] if args else None))  # type: ignore[arg-type]
+            original(*args, **kwargs)  # type: ignore[arg-type]
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+
+        table.load(Source("b", 300))
+        await until(pilot, lambda: table.row_count == 300)
+        await pilot.pause()
+
+        assert table.vertical_scrollbar.window_virtual_size == 301  # the rows and the header
+        assert layouts == []  # only the table and its scrollbar were drawn anew
+
+        table.load(Source("c", 3))  # the scrollbar goes: that needs a layout
+        await until(pilot, lambda: table.row_count == 3 and not table.show_vertical_scrollbar)
+        await pilot.pause()
+        assert layouts
+        assert "c 2" in "\n".join(screen_lines(app))

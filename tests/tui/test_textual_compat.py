@@ -6,6 +6,10 @@ from __future__ import annotations
 import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import Reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widgets import Static
 
 from clientpay_tui.widgets.textual_compat import (
@@ -16,6 +20,7 @@ from clientpay_tui.widgets.textual_compat import (
     set_key_bindings,
     timer_names,
     toast_regions,
+    update_scrollbars,
 )
 from tests.waiting import until
 
@@ -89,3 +94,35 @@ async def test_toast_regions_are_where_the_toasts_are_drawn() -> None:
         await until(pilot, lambda: len(toast_regions(app.screen)) == 1)
         [region] = toast_regions(app.screen)
         assert region.area > 0 and app.screen.region.contains_region(region)
+
+
+class Lines(ScrollView):
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def render_line(self, y: int) -> Strip:
+        return Strip.blank(self.size.width)
+
+
+class LinesApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Lines()
+
+
+async def test_update_scrollbars_shows_hides_and_resizes_them_for_the_virtual_size() -> None:
+    app = LinesApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        lines = app.query_one(Lines)
+        lines.virtual_size = Size(38, 100)
+        update_scrollbars(lines)
+        await pilot.pause()
+        assert lines.show_vertical_scrollbar
+        assert lines.vertical_scrollbar.window_virtual_size == 100
+
+        lines.virtual_size = Size(38, 60)
+        update_scrollbars(lines)
+        assert lines.vertical_scrollbar.window_virtual_size == 60
+
+        lines.virtual_size = Size(38, 5)
+        update_scrollbars(lines)
+        await pilot.pause()
+        assert not lines.show_vertical_scrollbar
