@@ -258,7 +258,11 @@ class PayerListScreen(ClientPayScreen[None]):
     def _loaded(self, event: PagedTable.Loaded) -> None:
         noun = "payer" if event.count == 1 and not event.more else "payers"
         more = "+" if event.more else ""
-        self.query_one("#payer-count", Label).update(f"{event.count:,}{more} {noun}")
+        label = self.query_one("#payer-count", Label)
+        text = f"{event.count:,}{more} {noun}"
+        # Laid out anew only when it no longer fits: a search's rows and count otherwise
+        # draw without a layout of the whole screen (a third of their frame).
+        label.update(text, layout=len(text) > label.content_size.width)
 
     @on(PagedTable.RowSelected, "#payers")
     def _selected(self, event: PagedTable.RowSelected) -> None:
