@@ -45,6 +45,7 @@ from clientpay_tui.services.candidates import (
 from clientpay_tui.services.context import Permission
 from clientpay_tui.styles import stylesheet
 from clientpay_tui.text import printable
+from clientpay_tui.widgets.label_text import update_in_place
 from clientpay_tui.widgets.paged_table import Column, PagedTable
 from clientpay_tui.widgets.typed_input import TypedInput
 
@@ -230,12 +231,13 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
     def _loaded(self, event: PagedTable.Loaded) -> None:
         more = "+" if event.more else ""
         noun = "invoice" if event.count == 1 and not event.more else "invoices"
-        self.query_one("#match-count", Label).update(f"{event.count:,}{more} {noun} match")
+        update_in_place(self.query_one("#match-count", Label), f"{event.count:,}{more} {noun} match")
 
     @on(PagedTable.RowHighlighted, "#candidates")
     def _highlighted(self, event: PagedTable.RowHighlighted) -> None:
         text = "" if event.row is None else describe(event.row)
-        self.query_one("#candidate-detail", Static).update(Content(printable(text)))
+        # Two lines across the screen whatever it says: no layout of the whole screen.
+        self.query_one("#candidate-detail", Static).update(Content(printable(text)), layout=False)
 
     def on_key(self, event: events.Key) -> None:
         if isinstance(self.focused, Input) and event.key in ("down", "escape"):

@@ -31,6 +31,7 @@ from clientpay_tui.services.context import Permission
 from clientpay_tui.services.payer_search import PayerRow
 from clientpay_tui.services.payers import StatusFilter
 from clientpay_tui.styles import stylesheet
+from clientpay_tui.widgets.label_text import update_in_place
 from clientpay_tui.widgets.paged_table import PagedTable
 from clientpay_tui.widgets.typed_input import TypedInput
 
@@ -258,11 +259,7 @@ class PayerListScreen(ClientPayScreen[None]):
     def _loaded(self, event: PagedTable.Loaded) -> None:
         noun = "payer" if event.count == 1 and not event.more else "payers"
         more = "+" if event.more else ""
-        label = self.query_one("#payer-count", Label)
-        text = f"{event.count:,}{more} {noun}"
-        # Laid out anew only when it no longer fits: a search's rows and count otherwise
-        # draw without a layout of the whole screen (a third of their frame).
-        label.update(text, layout=len(text) > label.content_size.width)
+        update_in_place(self.query_one("#payer-count", Label), f"{event.count:,}{more} {noun}")
 
     @on(PagedTable.RowSelected, "#payers")
     def _selected(self, event: PagedTable.RowSelected) -> None:

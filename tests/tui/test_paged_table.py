@@ -12,6 +12,7 @@ from clientpay_tui.errors import DatabaseError, QueryInterrupted
 from clientpay_tui.widgets.paged_table import Column, PagedTable
 from clientpay_tui.widgets.textual_compat import screen_lines
 from tests.conftest import SlowQuery
+from tests.layout_spy import record_layouts
 from tests.waiting import settle_before_checking_nothing_happened, until
 
 
@@ -241,15 +242,8 @@ async def test_new_rows_move_the_scrollbar_without_laying_out_the_screen() -> No
         table.load(Source("a", 500))
         await until(pilot, lambda: table.row_count == 500 and table.show_vertical_scrollbar)
         await pilot.pause()
-        layouts: list[object] = []
         screen = app.screen
-        original = screen._refresh_layout
-
-        def counted(*args: object, **kwargs: object) -> None:
-            layouts.append(kwargs.get("scroll", args[0] if args else None))  # type: ignore[arg-type]
-            original(*args, **kwargs)  # type: ignore[arg-type]
-
-        screen._refresh_layout = counted  # type: ignore[method-assign]
+        layouts = record_layouts(screen)
 
         table.load(Source("b", 300))
         await until(pilot, lambda: table.row_count == 300)
