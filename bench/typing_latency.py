@@ -15,7 +15,8 @@ paste delivers it; it is timed from the write until the screen shows:
   line under the table names the typed client (its row is on screen and highlighted).
 
 The clock starts when the burst is written (``bench/common.py`` turns off pexpect's own 50 ms
-sleep before each write). The bare app runs at Textual's defaults (60 frames a second);
+sleep before each write) and stops when the output that makes the screen show it is read,
+before pyte draws it (``Pty.read``: a terminal draws in microseconds, pyte in milliseconds). The bare app runs at Textual's defaults (60 frames a second);
 ``clientpay-tui`` sets ``TEXTUAL_FPS=120`` for itself.
 
 With ``--tmux`` both programs run inside tmux (status line off), itself in the pseudo-terminal,
