@@ -16,8 +16,9 @@ paste delivers it; it is timed from the write until the screen shows:
 
 The clock starts when the burst is written (``bench/common.py`` turns off pexpect's own 50 ms
 sleep before each write) and stops when the output that makes the screen show it is read,
-before pyte draws it (``Pty.read``: a terminal draws in microseconds, pyte in milliseconds). The bare app runs at Textual's defaults (60 frames a second);
-``clientpay-tui`` sets ``TEXTUAL_FPS=120`` for itself.
+before pyte draws it (``Pty.read``: a terminal draws in microseconds, pyte in milliseconds).
+The bare app runs at Textual's defaults (60 frames a second); ``clientpay-tui`` sets
+``TEXTUAL_FPS=120`` for itself.
 
 With ``--tmux`` both programs run inside tmux (status line off), itself in the pseudo-terminal,
 as issue 15 measured them ("end to end in a real terminal (tmux …)") and as many staff work

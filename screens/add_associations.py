@@ -231,7 +231,9 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
     def _loaded(self, event: PagedTable.Loaded) -> None:
         more = "+" if event.more else ""
         noun = "invoice" if event.count == 1 and not event.more else "invoices"
-        update_in_place(self.query_one("#match-count", Label), f"{event.count:,}{more} {noun} match")
+        update_in_place(
+            self.query_one("#match-count", Label), f"{event.count:,}{more} {noun} match"
+        )
 
     @on(PagedTable.RowHighlighted, "#candidates")
     def _highlighted(self, event: PagedTable.RowHighlighted) -> None:
