@@ -17,7 +17,7 @@ from clientpay_tui.screens.payer_tabs import load_tabs
 from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services import audit
 from clientpay_tui.services.candidates import CandidateFilter, CandidateSort
-from clientpay_tui.services.payers import PayerForm
+from clientpay_tui.services.payers import AccessStatus, PayerForm
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MOST_STATEMENTS = 24
@@ -123,3 +123,26 @@ def test_a_candidate_search_plans_in_two_statements(services, admin, firm, db) -
         rows = services.associations.candidates(admin, where, CandidateSort(), 0, 50)
     assert [row.client_name for row in rows] == ["Ridge Maple Group"]
     assert len(page) == (4 if db.is_sqlite else 3), page
+
+
+def test_a_page_of_the_payer_list_reads_logins_with_its_payers(services, admin, db) -> None:
+    """A name searched: the client-number probe, the page with each payer's login, the page's
+    emails (SQLite: and the name index's own count, after the payers' highest id that sizes
+    it; a signed-in staff member's account is read again too). The same for a page of one payer as for fifty, with and
+    without logins, locked or not (it read the logins in a statement of their own)."""
+    first = services.payers.create(admin, PayerForm(name="Ada Ridge", email="ada@example.com"))
+    with counted(db) as one:
+        [row] = services.payers.search(admin, "ridge")
+    assert row.status == AccessStatus.NONE
+    for n in range(60):
+        email = f"ridge{n}@example.com"
+        payer = services.payers.create(admin, PayerForm(name=f"Ridge {n:02}", email=email))
+        if n % 3 == 0:
+            services.access.grant(admin, payer.id)
+    services.access.grant(admin, first.id)
+    with counted(db) as fifty:
+        rows = services.payers.search(admin, "ridge")
+    assert len(rows) == 50
+    assert rows[0].name == "Ada Ridge" and rows[0].status == AccessStatus.INVITED
+    assert {row.status for row in rows} == {AccessStatus.NONE, AccessStatus.INVITED}
+    assert len(one) == len(fifty) == (5 if db.is_sqlite else 3), fifty
