@@ -128,8 +128,9 @@ def test_a_candidate_search_plans_in_two_statements(services, admin, firm, db) -
 def test_a_page_of_the_payer_list_reads_logins_with_its_payers(services, admin, db) -> None:
     """A name searched: the client-number probe, the page with each payer's login, the page's
     emails (SQLite: and the name index's own count, after the payers' highest id that sizes
-    it; a signed-in staff member's account is read again too). The same for a page of one payer as for fifty, with and
-    without logins, locked or not (it read the logins in a statement of their own)."""
+    it; a signed-in staff member's account is read again too). The same for a page of one
+    payer as for fifty, with and without logins (it read the logins in a statement of their
+    own)."""
     first = services.payers.create(admin, PayerForm(name="Ada Ridge", email="ada@example.com"))
     with counted(db) as one:
         [row] = services.payers.search(admin, "ridge")
