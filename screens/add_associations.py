@@ -104,6 +104,8 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
         """A mistyped date, by field id."""
         self.range_error: str | None = None
         """From is after To: nothing can match (said, not left as an empty table)."""
+        self.error_shown: str | None = None
+        """What the line of filter errors shows ("": it is hidden; ``None``: not set yet)."""
         self.creating = False
         """Associations are being created (a second ``c`` waits for the first)."""
         self.table: PagedTable[CandidateRow] = PagedTable(
@@ -192,8 +194,12 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
         ]
         if self.range_error:
             shown.append(self.range_error)
+        text = " ".join(shown)
+        if text == self.error_shown:
+            return  # unchanged (every keystroke asks): no layout of the whole screen
+        self.error_shown = text
         error = self.query_one("#filter-error", Static)
-        error.update(Content(" ".join(shown)))
+        error.update(Content(text))
         error.display = bool(shown)
 
     def on_descendant_blur(self, _event: events.DescendantBlur) -> None:
