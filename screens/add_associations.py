@@ -109,7 +109,11 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
         self.creating = False
         """Associations are being created (a second ``c`` waits for the first)."""
         self.table: PagedTable[CandidateRow] = PagedTable(
-            self._columns(), id="candidates", empty_text="No invoice matches.", page_size=50
+            self._columns(),
+            id="candidates",
+            empty_text="No invoice matches.",
+            page_size=50,
+            show_highlighted=self._show_detail,
         )
 
     # -- layout -----------------------------------------------------------------------------
@@ -241,9 +245,9 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
             self.query_one("#match-count", Label), f"{event.count:,}{more} {noun} match"
         )
 
-    @on(PagedTable.RowHighlighted, "#candidates")
-    def _highlighted(self, event: PagedTable.RowHighlighted) -> None:
-        text = "" if event.row is None else describe(event.row)
+    def _show_detail(self, row: CandidateRow | None) -> None:
+        """The line under the table: the highlighted invoice in full (in the rows' frame)."""
+        text = "" if row is None else describe(row)
         # Two lines across the screen whatever it says: no layout of the whole screen.
         self.query_one("#candidate-detail", Static).update(Content(printable(text)), layout=False)
 

@@ -118,6 +118,7 @@ class PagedTable(PagedLoading[RowT], can_focus=True):
         page_size: int = 100,
         cache_pages: int = 20,
         row_key: Callable[[RowT], Hashable] | None = None,
+        show_highlighted: Callable[[RowT | None], None] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -132,6 +133,11 @@ class PagedTable(PagedLoading[RowT], can_focus=True):
         )
         self.columns = list(columns)
         self.empty_text = empty_text
+        self.show_highlighted = show_highlighted
+        """Called at once with the row under the cursor whenever ``RowHighlighted`` is posted,
+        for what must change in the same frame as the rows (a line under the table that
+        describes the row): the message reaches the screen through two queues, and the rows'
+        frame was often drawn before it, the line a frame (8-20 ms) later."""
         self._widths: list[int] = []
         self._widths_for: tuple[int, list[Column[RowT]]] | None = None
 
@@ -222,7 +228,10 @@ class PagedTable(PagedLoading[RowT], can_focus=True):
 
     def _post_highlighted(self) -> None:
         if self._data is not None:
-            self.post_message(self.RowHighlighted(self, self.cursor_row, self.highlighted))
+            row = self.highlighted
+            if self.show_highlighted is not None:
+                self.show_highlighted(row)
+            self.post_message(self.RowHighlighted(self, self.cursor_row, row))
 
     def _scroll_cursor_visible(self) -> None:
         # force=True: right after a load the scrollbars are not laid out yet, and Textual

@@ -257,3 +257,23 @@ async def test_new_rows_move_the_scrollbar_without_laying_out_the_screen() -> No
         await pilot.pause()
         assert layouts
         assert "c 2" in "\n".join(screen_lines(app))
+
+
+async def test_show_highlighted_is_told_at_once_not_after_a_message() -> None:
+    seen: list[str | None] = []
+
+    class DetailApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PagedTable(
+                [Column("Row", lambda row: row)], page_size=10, show_highlighted=seen.append
+            )
+
+    app = DetailApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(PagedTable)
+        table.load(Source("a", 30))
+        await until(pilot, lambda: table.row_at(0) == "a 0")
+        assert seen[-1] == "a 0"
+
+        table.action_cursor(2)
+        assert seen[-1] == "a 2"  # in the same call: drawn in the frame that moves the cursor
