@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
@@ -135,38 +136,43 @@ class Pty:
         seconds since the program was spawned."""
         found = re.compile(pattern)
         deadline = time.perf_counter() + seconds
-        arrived: float | None = time.perf_counter()  # the screen may already show it
+        if found.search(self.text()):
+            return time.perf_counter() - self.started
         while True:
-            if arrived is not None and found.search(self.text()):
+            arrived = self.read(0.05, lambda _arrived: bool(found.search(self.text())))
+            if arrived is not None:
                 return arrived - self.started
             if time.perf_counter() > deadline or not self.child.isalive():
                 raise TimeoutError(f"{pattern!r} never appeared; the screen:\n{self.text()}")
-            arrived = self.read(0.05)
 
-    def read(self, timeout: float) -> float | None:
-        """Wait up to ``timeout`` seconds for output and draw it; returns when it arrived
-        (``perf_counter``), or ``None`` if none did.
+    def read(self, timeout: float, shows: Callable[[float], bool]) -> float | None:
+        """Wait up to ``timeout`` seconds for output, read all that has arrived, then draw it
+        piece by piece, asking ``shows`` (given when the piece was read) after each; returns
+        when the piece arrived after which ``shows`` first held, or ``None``.
 
-        The time is taken before pyte draws it: a terminal draws in microseconds, pyte in
-        milliseconds, and that is the bench's cost, not the program's. Callers look at the
-        screen only when something arrived: reading it every few milliseconds regardless
-        (pyte builds every line anew) took a core from the program being measured.
+        Times are taken when the output is read, before pyte draws it: a terminal draws in
+        microseconds, pyte in milliseconds, and that is the bench's cost, not the program's.
+        All that has arrived is read before any is drawn: a frame larger than the
+        pseudo-terminal's buffer (4 KiB) arrives in pieces, and drawing the first delayed
+        reading the last. The screen is looked at only when output arrived: reading it every
+        few milliseconds regardless took a core from the program being measured.
         """
         try:
-            data = [self.child.read_nonblocking(65536, timeout=timeout)]
+            pieces = [(self.child.read_nonblocking(65536, timeout=timeout), time.perf_counter())]
         except pexpect.TIMEOUT:
             return None
-        arrived = time.perf_counter()
-        # All of it before drawing any: a frame larger than the pseudo-terminal's buffer
-        # (4 KiB) arrives in pieces, and drawing the first delayed reading the last.
         while True:
             try:
-                data.append(self.child.read_nonblocking(65536, timeout=0.001))
+                data = self.child.read_nonblocking(65536, timeout=0.001)
             except pexpect.TIMEOUT:
                 break
-            arrived = time.perf_counter()
-        self.stream.feed(b"".join(data))
-        return arrived
+            pieces.append((data, time.perf_counter()))
+        held: float | None = None
+        for data, arrived in pieces:
+            self.stream.feed(data)
+            if held is None and shows(arrived):
+                held = arrived
+        return held
 
     def send(self, *keys: str) -> None:
         for key in keys:

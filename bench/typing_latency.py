@@ -85,42 +85,51 @@ Condition = Callable[[list[str]], bool]
 def wait_until(pty: Pty, condition: Condition, seconds: float = 30.0) -> float:
     """Seconds until ``condition`` holds for the screen's lines."""
     started = time.perf_counter()
-    arrived: float | None = started  # it may hold already
+    if condition(pty.screen.display):
+        return 0.0
     while True:
-        if arrived is not None and condition(pty.screen.display):
+        arrived = pty.read(0.05, lambda _arrived: condition(pty.screen.display))
+        if arrived is not None:
             return arrived - started
         if time.perf_counter() - started > seconds or not pty.child.isalive():
             raise TimeoutError("the screen never showed it:\n" + "\n".join(pty.screen.display))
-        arrived = pty.read(0.05)
 
 
 def settle(pty: Pty, quiet: float = 0.3, seconds: float = 30.0) -> None:
     """Until nothing has been drawn for ``quiet`` seconds (a bench's pause, not a test's)."""
     deadline = time.perf_counter() + seconds
-    last = time.perf_counter()
-    while time.perf_counter() - last < quiet and time.perf_counter() < deadline:
-        last = pty.read(0.02) or last
+    last = [time.perf_counter()]
+
+    def drawn(arrived: float) -> bool:
+        last[0] = arrived
+        return False
+
+    while time.perf_counter() - last[0] < quiet and time.perf_counter() < deadline:
+        pty.read(0.02, drawn)
 
 
 def burst(pty: Pty, text: str, condition: Condition, echoes: list[float] | None = None) -> float:
     """Milliseconds from writing ``text`` at once until the output arrives that makes
     ``condition`` hold; with ``echoes``, the milliseconds until the text itself showed (the
-    field's echo) are appended to it. The screen is looked at only when output arrived, and
-    timed at its arrival, not after pyte has drawn it (:meth:`Pty.read`)."""
+    field's echo) are appended to it (:meth:`Pty.read` times and draws the output)."""
     settle(pty)
+    echo: list[float] = []
+
+    def shows(arrived: float) -> bool:
+        lines = pty.screen.display
+        if not echo and any(text in line for line in lines[:TABLE_TOP]):
+            echo.append((arrived - started) * 1000)
+        return condition(lines)
+
     started = time.perf_counter()
     pty.child.send(text)
-    echo = None
     while True:
-        arrived = pty.read(0.05)
+        arrived = pty.read(0.05, shows)
         if arrived is not None:
-            lines = pty.screen.display
-            if echo is None and any(text in line for line in lines[:TABLE_TOP]):
-                echo = (arrived - started) * 1000
-            if condition(lines):
-                if echoes is not None:
-                    echoes.append(echo if echo is not None else (arrived - started) * 1000)
-                return (arrived - started) * 1000
+            shown = (arrived - started) * 1000
+            if echoes is not None:
+                echoes.append(echo[0] if echo else shown)
+            return shown
         if time.perf_counter() - started > 30 or not pty.child.isalive():
             raise TimeoutError(f"{text!r} never showed:\n" + "\n".join(pty.screen.display))
 
