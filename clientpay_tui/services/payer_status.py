@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from clientpay_tui.db.models import (
@@ -221,7 +221,12 @@ def status_where(
         found = session.scalar(
             select(func.count()).select_from(_index_read(wanted, now).limit(threshold).subquery())
         )
-        if int(found or 0) < threshold:
+        if not found:
+            # Nobody in that state (a firm that has invited no one yet): PostgreSQL's guess for
+            # an empty table turned the gathering into a walk of every payer (300-480 ms for
+            # an empty page at 100,000 payers).
+            return StatusWhere(false(), gathered=True)
+        if int(found) < threshold:
             return StatusWhere(_gathered(wanted, now, is_postgresql), gathered=True)
     return StatusWhere(_per_payer(wanted, now, is_postgresql), gathered=False)
 
