@@ -132,7 +132,7 @@ def _fts_match(key_columns: Sequence[Any], needle: str) -> tuple[str, str]:
     return fts, "{" + names + "} : " + '"' + needle.replace('"', '""') + '"'
 
 
-def counts_matches(dialect_name: str, needle: str) -> bool:
+def can_count_matches(dialect_name: str, needle: str) -> bool:
     """Whether :func:`count_matches` can count ``needle``'s matches (SQLite's FTS index, text of
     a trigram or more); elsewhere it answers ``None`` without a statement."""
     return dialect_name == "sqlite" and len(needle) >= MIN_TRIGRAM
@@ -142,8 +142,8 @@ def count_matches(
     connection: Connection, key_columns: Sequence[Any], needle: str, cap: int
 ) -> int | None:
     """How many rows :func:`contains` would find, counted up to ``cap`` (cheap: the index stops
-    early). ``None`` where no index answers it (:func:`counts_matches`)."""
-    if not counts_matches(connection.dialect.name, needle):
+    early). ``None`` where no index answers it (:func:`can_count_matches`)."""
+    if not can_count_matches(connection.dialect.name, needle):
         return None
     fts, match = _fts_match(key_columns, needle)
     counted = connection.execute(

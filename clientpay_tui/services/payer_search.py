@@ -29,9 +29,9 @@ from clientpay_tui.db.models import (
     PortalLogin,
 )
 from clientpay_tui.db.search_index import (
+    can_count_matches,
     contains,
     count_matches,
-    counts_matches,
     prefix_range,
 )
 from clientpay_tui.services import validation
@@ -83,6 +83,8 @@ class LoginState(Protocol):
 
 @dataclass(frozen=True)
 class PageLogin:
+    """A login's two columns, read with a page of the list."""
+
     status: LoginStatus
     locked_until: datetime | None
 
@@ -187,7 +189,7 @@ class PayerSearch:
         keys = [Payer.sort_name, Payer.email_key]
         found: int | None = None  # PostgreSQL: its trigram index is used whatever it finds
         threshold = BROAD_MATCH_MIN
-        if counts_matches(dialect, key):
+        if can_count_matches(dialect, key):
             # Walking reads ~rows_wanted * payers / matches rows; gathering reads ~matches.
             payers = int(session.scalar(select(func.max(Payer.id))) or 0)
             threshold = max(BROAD_MATCH_MIN, math.isqrt(rows_wanted * payers))
