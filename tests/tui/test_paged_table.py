@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from textual.app import App, ComposeResult
 
 from clientpay_tui.db.engine import Database
 from clientpay_tui.errors import DatabaseError, QueryInterrupted
+from clientpay_tui.widgets import paged_loading
 from clientpay_tui.widgets.paged_table import Column, PagedTable
 from clientpay_tui.widgets.textual_compat import screen_lines
 from tests.conftest import SlowQuery
@@ -214,10 +216,17 @@ class RecordingSource(Source):
         return super().fetch(offset, limit)
 
 
-async def test_a_burst_of_loads_fetches_only_the_last() -> None:
+async def test_a_burst_of_loads_fetches_only_the_last(monkeypatch: pytest.MonkeyPatch) -> None:
     """A name typed at speed: one load per key, each from its own message (as keys arrive),
     a millisecond apart. Only the whole text is fetched: the first key's broad query no
-    longer runs while the rest of the burst waits behind it."""
+    longer runs while the rest of the burst waits behind it.
+
+    The gap that ends a burst is widened from its 2 ms here: on a loaded machine (CI, two
+    cores, two test processes) timers due a millisecond apart fired more than 2 ms apart and
+    the first key's load ran on its own. The coalescing is under test, not the scheduler's
+    latency; the 2 ms itself is measured end to end by ``bench/typing_latency.py``."""
+    monkeypatch.setattr(paged_loading, "BURST_GAP", 0.25)
+    monkeypatch.setattr(paged_loading, "BURST_MAX", 5.0)
     app = TableApp()
     fetched: list[str] = []
     async with app.run_test() as pilot:
