@@ -5,7 +5,8 @@ for server-side state (a new session holding the token's SHA-256 and purpose) an
 to ``/set-password``, so the token leaves the address bar, the history and any ``Referer``.
 Every link, valid or not, gets that same redirect; ``/set-password`` then shows the password
 form, or, for a used, expired, revoked or altered link, one friendly page with a "send me a
-new link" form (which posts to ``/forgot``, with its limits and its one answer).
+new link" form (which posts to ``/forgot``, with its limits and its one answer). A browser
+signed in stays signed in when the link it opens is not valid.
 
 A browser already signed in to another login is not switched by merely opening a link: anyone
 can mail or post a link of their own account, and whoever followed it would be signed out and
@@ -56,7 +57,12 @@ async def _exchange(request: Request, purpose: TokenPurpose) -> Response:
     try:
         info = await call(the_portal.links.open_link, token, purpose)
     except InvalidLink:
-        await switch_session(request, WebStage.ANONYMOUS)
+        current = await session_of(request)
+        if current is None or current.stage != WebStage.SIGNED_IN:
+            # Whatever an earlier link left in this browser must not answer for this one.
+            await switch_session(request, WebStage.ANONYMOUS)
+        # A signed-in payer who opens an old email's link (a used welcome link is the way
+        # back to the portal for many) stays signed in: the page says so.
         return redirect(request, "/set-password")
     current = await session_of(request)
     if (

@@ -191,3 +191,23 @@ async def test_a_link_of_the_signed_in_login_itself_opens_at_once(
     _purpose, token = latest_link(services)
     opened = await web.get(f"/reset?token={token}")
     assert opened.status_code == 303 and opened.headers["location"] == "/set-password"
+
+
+async def test_an_unusable_link_leaves_a_signed_in_browser_signed_in(web, invite, services) -> None:
+    """The used welcome link is the way back to the portal for many payers: opening it once
+    signed in must not sign them out."""
+    invited = invite()
+    await set_password(web, f"/welcome?token={invited.token}", GOOD_PASSWORD)
+    assert invited.email in (await web.get("/")).text  # signed in by setting the password
+
+    opened = await web.get(f"/welcome?token={invited.token}")  # the same link, used
+    assert opened.status_code == 303 and opened.headers["location"] == "/set-password"
+    page = await web.get("/set-password")
+    assert "This link cannot be used any more" in page.text
+    assert "You are still signed in" in page.text
+    home = await web.get("/")
+    assert home.status_code == 200 and invited.email in home.text
+    with services.db.read() as session:
+        stages = list(session.scalars(select(PortalSession.stage)))
+    assert stages == ["signed_in"]
+    assert "portal.link_refused" in audit_actions(services, invited.payer_id)
