@@ -135,15 +135,26 @@ class Pty:
         """Wait until the regular expression ``pattern`` matches the screen; returns the
         seconds since the program was spawned."""
         found = re.compile(pattern)
+        shown = self.wait_until(
+            lambda _arrived: bool(found.search(self.text())), seconds, what=repr(pattern)
+        )
+        return shown - self.started
+
+    def wait_until(
+        self, shows: Callable[[float], bool], seconds: float = 120.0, what: str = "it"
+    ) -> float:
+        """Wait until ``shows`` holds (asked now, then as :meth:`read` draws each piece of
+        output); returns when the output that made it hold arrived (``time.perf_counter``)."""
         deadline = time.perf_counter() + seconds
-        if found.search(self.text()):
-            return time.perf_counter() - self.started
+        now = time.perf_counter()
+        if shows(now):
+            return now
         while True:
-            arrived = self.read(0.05, lambda _arrived: bool(found.search(self.text())))
+            arrived = self.read(0.05, shows)
             if arrived is not None:
-                return arrived - self.started
+                return arrived
             if time.perf_counter() > deadline or not self.child.isalive():
-                raise TimeoutError(f"{pattern!r} never appeared; the screen:\n{self.text()}")
+                raise TimeoutError(f"the screen never showed {what}:\n{self.text()}")
 
     def read(self, timeout: float, shows: Callable[[float], bool]) -> float | None:
         """Wait up to ``timeout`` seconds for output, read all that has arrived, then draw it

@@ -82,17 +82,9 @@ Bare().run()
 Condition = Callable[[list[str]], bool]
 
 
-def wait_until(pty: Pty, condition: Condition, seconds: float = 30.0) -> float:
-    """Seconds until ``condition`` holds for the screen's lines."""
-    started = time.perf_counter()
-    if condition(pty.screen.display):
-        return 0.0
-    while True:
-        arrived = pty.read(0.05, lambda _arrived: condition(pty.screen.display))
-        if arrived is not None:
-            return arrived - started
-        if time.perf_counter() - started > seconds or not pty.child.isalive():
-            raise TimeoutError("the screen never showed it:\n" + "\n".join(pty.screen.display))
+def wait_until(pty: Pty, condition: Condition, seconds: float = 30.0) -> None:
+    """Until ``condition`` holds for the screen's lines."""
+    pty.wait_until(lambda _arrived: condition(pty.screen.display), seconds)
 
 
 def settle(pty: Pty, quiet: float = 0.3, seconds: float = 30.0) -> None:
@@ -123,15 +115,10 @@ def burst(pty: Pty, text: str, condition: Condition, echoes: list[float] | None 
 
     started = time.perf_counter()
     pty.child.send(text)
-    while True:
-        arrived = pty.read(0.05, shows)
-        if arrived is not None:
-            shown = (arrived - started) * 1000
-            if echoes is not None:
-                echoes.append(echo[0] if echo else shown)
-            return shown
-        if time.perf_counter() - started > 30 or not pty.child.isalive():
-            raise TimeoutError(f"{text!r} never showed:\n" + "\n".join(pty.screen.display))
+    shown = (pty.wait_until(shows, 30.0, what=repr(text)) - started) * 1000
+    if echoes is not None:
+        echoes.append(echo[0] if echo else shown)
+    return shown
 
 
 def echoed(text: str) -> Condition:
