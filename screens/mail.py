@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -120,10 +120,17 @@ class MailScreen(ClientPayScreen[None]):
         super().__init__(session)
         self.filter_index = 0
         self.outbox: PagedTable[OutboxRow] = PagedTable(
-            OUTBOX_COLUMNS, id="outbox", empty_text="No emails.", row_key=lambda row: row.id
+            OUTBOX_COLUMNS,
+            id="outbox",
+            empty_text="No emails.",
+            row_key=lambda row: row.id,
+            show_highlighted=self._show_email,
         )
         self.captured: PagedTable[CapturedMessage] = PagedTable(
-            CAPTURED_COLUMNS, id="captured", empty_text="Nothing captured yet."
+            CAPTURED_COLUMNS,
+            id="captured",
+            empty_text="Nothing captured yet.",
+            show_highlighted=self._show_message,
         )
 
     def compose(self) -> ComposeResult:
@@ -214,13 +221,10 @@ class MailScreen(ClientPayScreen[None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
-    @on(PagedTable.RowHighlighted, "#outbox")
-    def _outbox_row(self, event: PagedTable.RowHighlighted) -> None:
-        self.query_one("#outbox-detail", Static).update(describe(event.row))
+    def _show_email(self, email: OutboxRow | None) -> None:
+        self.query_one("#outbox-detail", Static).update(describe(email))
 
-    @on(PagedTable.RowHighlighted, "#captured")
-    def _captured_row(self, event: PagedTable.RowHighlighted) -> None:
-        message: CapturedMessage | None = event.row
+    def _show_message(self, message: CapturedMessage | None) -> None:
         text = (
             ""
             if message is None

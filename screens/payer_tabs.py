@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -117,7 +116,11 @@ class DataPane(Vertical, Generic[RowT]):
         describe: Callable[[RowT], str] | None = None,
     ) -> None:
         super().__init__(id=id, classes="data-pane")
-        self.table: PagedTable[RowT] = PagedTable(columns, empty_text=empty_text)
+        self.table: PagedTable[RowT] = PagedTable(
+            columns,
+            empty_text=empty_text,
+            show_highlighted=None if describe is None else self._show_detail,
+        )
         self.describe = describe
         self._shown: tuple[Sequence[RowT] | RowSource[RowT], str] | None = None
         self._applied = False
@@ -128,11 +131,11 @@ class DataPane(Vertical, Generic[RowT]):
         if self.describe is not None:
             yield Static("", classes="pane-detail")
 
-    @on(PagedTable.RowHighlighted)
-    def _highlighted(self, event: PagedTable.RowHighlighted) -> None:
-        if self.describe is not None:
-            text = "" if event.row is None else self.describe(event.row)
-            self.query_one(".pane-detail", Static).update(Content(printable(text, multiline=True)))
+    def _show_detail(self, row: RowT | None) -> None:
+        """The highlighted row in full, below the table (in the rows' frame)."""
+        assert self.describe is not None
+        text = "" if row is None else self.describe(row)
+        self.query_one(".pane-detail", Static).update(Content(printable(text, multiline=True)))
 
     def show(self, rows: Sequence[RowT] | RowSource[RowT], summary: str) -> None:
         """Show rows, loaded or read a page at a time from a source (kept until mounted:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, ClassVar, TypeVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -26,6 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.strip import Strip
 
+from clientpay_tui.text import printable
 from clientpay_tui.widgets.paged_loading import PagedLoading
 from clientpay_tui.widgets.row_source import ListSource, RowSource
 from clientpay_tui.widgets.table_columns import Column, column_widths, line_segments
@@ -89,9 +91,6 @@ class PagedTable(PagedLoading[RowT], can_focus=True):
         Binding("end", "last", "Last row", show=False),
     ]
 
-    class RowHighlighted(_RowMessage):
-        """The cursor moved to a row (``row`` is ``None`` while its page is loading)."""
-
     class RowSelected(_RowMessage):
         """``enter`` (or a second click) on a loaded row."""
 
@@ -134,10 +133,11 @@ class PagedTable(PagedLoading[RowT], can_focus=True):
         self.columns = list(columns)
         self.empty_text = empty_text
         self.show_highlighted = show_highlighted
-        """Called at once with the row under the cursor whenever ``RowHighlighted`` is posted,
-        for what must change in the same frame as the rows (a line under the table that
-        describes the row): the message reaches the screen through two queues, and the rows'
-        frame was often drawn before it, the line a frame (8-20 ms) later."""
+        """Called at once with the row under the cursor (``None`` while its page is loading)
+        whenever the cursor moves or new rows arrive, for what describes it (a line under the
+        table): it changes in the same frame as the rows. It was a message, which reaches the
+        screen through two queues: the rows' frame was often drawn before it, the line a frame
+        (8-20 ms) later."""
         self._widths: list[int] = []
         self._widths_for: tuple[int, list[Column[RowT]]] | None = None
 
@@ -179,8 +179,7 @@ class PagedTable(PagedLoading[RowT], can_focus=True):
         index = int(self.scroll_offset.y) + y - 1
         if data is None or data.count == 0:
             if y == 1 and data is not None:
-                style = self.get_component_rich_style("paged-table--empty")
-                return self._strip(Text(f" {self.empty_text}", style=style), width, Style())
+                return self._message_line(self.empty_text, "paged-table--empty", width)
             return Strip.blank(width, self.rich_style)
         if index >= data.count:
             if data.more and index == data.count:
@@ -189,8 +188,7 @@ class PagedTable(PagedLoading[RowT], can_focus=True):
         row = self.row_at(index)
         if row is None:
             self._want_page(index // self.page_size)
-            style = self.get_component_rich_style("paged-table--pending")
-            return self._strip(Text(" …", style=style), width, Style())
+            return self._message_line("…", "paged-table--pending", width)
         if index == self.cursor_row:
             base = self.get_component_rich_style("paged-table--cursor")
         else:
@@ -210,11 +208,12 @@ class PagedTable(PagedLoading[RowT], can_focus=True):
         segments = line_segments(values, self.columns, widths, base, self.app.console)
         return Strip(segments).crop_extend(0, width, base)
 
-    def _strip(self, text: Text, width: int, style: Style) -> Strip:
-        segments = list(text.render(self.app.console))
-        base = self.rich_style + style
-        strip = Strip(Segment.apply_style(segments, base), text.cell_len)
-        return strip.crop_extend(0, width, base)
+    def _message_line(self, message: str, component: str, width: int) -> Strip:
+        """A line holding one message (no rows; a page on its way), not laid out in columns:
+        the message in the component's style, the rest of the line in the table's."""
+        text = f" {printable(message)}"
+        style = self.rich_style + self.get_component_rich_style(component)
+        return Strip([Segment(text, style)], cell_len(text)).crop_extend(0, width, self.rich_style)
 
     # -- cursor -----------------------------------------------------------------------------
 
@@ -227,11 +226,8 @@ class PagedTable(PagedLoading[RowT], can_focus=True):
         self._post_highlighted()
 
     def _post_highlighted(self) -> None:
-        if self._data is not None:
-            row = self.highlighted
-            if self.show_highlighted is not None:
-                self.show_highlighted(row)
-            self.post_message(self.RowHighlighted(self, self.cursor_row, row))
+        if self._data is not None and self.show_highlighted is not None:
+            self.show_highlighted(self.highlighted)
 
     def _scroll_cursor_visible(self) -> None:
         # force=True: right after a load the scrollbars are not laid out yet, and Textual

@@ -4,6 +4,7 @@ no longer go (its login was deleted) says why in one line and changes nothing.""
 from __future__ import annotations
 
 from sqlalchemy import update
+from textual.widgets import Static
 
 from clientpay_tui.db.models import EmailStatus, OutboxEmail
 from clientpay_tui.screens.mail import MailScreen
@@ -78,3 +79,28 @@ async def test_a_retried_welcome_is_queued_with_a_new_link(
     [after] = emails_to(services, "ada@example.com")
     assert after.status == EmailStatus.QUEUED
     assert after.body_text != before.body_text and "/welcome?token=" in (after.body_text or "")
+
+
+async def test_the_line_under_the_outbox_follows_the_cursor(
+    make_app, agent, services, admin, add_payer
+):
+    """The highlighted email in full below the table, changed with the cursor."""
+    services.access.grant(admin, add_payer("Ada Lovelace", "ada@example.com"))
+    services.access.grant(admin, add_payer("Grace Hopper", "grace@example.com"))
+    app = make_app(agent)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, MailScreen))
+        screen = app.screen
+        await screen.outbox.wait_loaded()
+        detail = screen.query_one("#outbox-detail", Static)
+
+        def detail_names(email: str) -> bool:
+            row = screen.outbox.highlighted
+            return row is not None and row.to_address == email and email in str(detail.content)
+
+        await until(pilot, lambda: detail_names("grace@example.com"))  # newest first
+        await pilot.press("down")
+        assert detail_names("ada@example.com")
+        await pilot.press("up")
+        assert detail_names("grace@example.com")

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from textual.widgets import TabbedContent
+from textual.widgets import Static, TabbedContent
 
 from clientpay_tui.db.models import InvoiceSource, Payer
 from clientpay_tui.services.associations import Level, Selection
@@ -16,6 +16,7 @@ from clientpay_tui.services.payments.cards import card_details
 from clientpay_tui.services.payments.gateway import TEST_MODE_NOTICE
 from clientpay_tui.services.payments.paying import MethodChoice
 from clientpay_tui.services.payments.testmode import TestGateway
+from clientpay_tui.widgets.paged_table import PagedTable
 
 from .conftest import connect, open_details, screen_text, until
 
@@ -143,3 +144,38 @@ async def test_a_payment_made_in_the_portal_shows_on_the_staff_transactions_tab(
         await until(pilot, lambda: "INV-9" in screen_text(app))
         shown = screen_text(app)
         assert "Visa •••• 4242" in shown and "125.00" in shown and "succeeded" in shown
+
+
+async def test_the_line_under_a_tab_describes_the_highlighted_row(
+    make_app, staff, paid_payer
+) -> None:
+    """Each tab's table shows the highlighted row in full below it, following the cursor;
+    a holder's name that looks like markup stays literal there too."""
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_details(app, pilot, paid_payer)
+        await pilot.press("4")
+        pane = screen.query_one("#wallets-pane")
+        table = pane.query_one(PagedTable)
+        detail = pane.query_one(".pane-detail", Static)
+        await until(pilot, lambda: table.highlighted is not None)
+        table.focus()
+        await pilot.pause()
+
+        shown: dict[str, str] = {}
+
+        def record() -> str:
+            wallet = table.highlighted
+            assert wallet is not None
+            shown[wallet.label] = str(detail.content)
+            return wallet.label
+
+        await until(pilot, lambda: "holder" in str(detail.content))
+        first = record()
+        await pilot.press("down")
+        second = record()
+        assert {first, second} == {"Visa •••• 4242", "Mastercard •••• 4444"}
+        assert shown["Visa •••• 4242"].startswith("Visa •••• 4242, card, holder Ada Lovelace.")
+        assert shown["Mastercard •••• 4444"].startswith(
+            "Mastercard •••• 4444, card, holder [bold red]X[/]."
+        )
