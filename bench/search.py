@@ -4,7 +4,8 @@
 
 The database is seeded by ``clientpay-tui seed`` in a child process (so its memory does not
 count), then the app runs headless at 80x24 signed in as a staff member. For every keystroke of
-a few typical searches (a name, a surname, an email part, a client number, a miss) the
+a few typical searches (a name, a surname, an email part, a client number, a miss, a first
+name that sorts late: its matches lie together near the end of the name order) the
 time from the key press to the table holding that search's first page is recorded from the
 ``PagedTable.Loaded`` message (``p50_ms``/``p95_ms``); the count of matches follows in a
 second query run meanwhile (``count_*``: until the "N payers" label is right too), and the
@@ -68,7 +69,7 @@ from clientpay_tui.services.payer_search import PayerRow
 from clientpay_tui.services.payers import StatusFilter
 from clientpay_tui.widgets.paged_table import PagedTable
 
-SEARCHES = ["ada", "smith", "example.com", "c000042", "zzz", "nguyen.1"]
+SEARCHES = ["ada", "smith", "example.com", "c000042", "zzz", "nguyen.1", "zoe"]
 TARGET_P95_MS = 50.0
 TARGET_MIB = 150.0
 TARGET_RATIO = 3.0

@@ -186,5 +186,11 @@ def contains(
             .columns(column("rowid", Integer))
         )
         return id_column.in_(matches)
+    return contains_row_by_row(key_columns, needle)
+
+
+def contains_row_by_row(key_columns: Sequence[Any], needle: str) -> ColumnElement[bool]:
+    """One of ``key_columns`` contains ``needle`` (casefolded), as ``LIKE``: tested on each row
+    read (any columns, a subquery's too), ``%``, ``_`` and ``\\`` matching literally."""
     pattern = f"%{like_escape(needle)}%"
     return or_(*(key.like(pattern, escape="\\") for key in key_columns))

@@ -50,7 +50,9 @@ def many_payers(services, admin):
     return services
 
 
-@pytest.mark.parametrize("text", ["a", "ad", "example.com", "C0", "c00001", "Smith", "zz", "q"])
+@pytest.mark.parametrize(
+    "text", ["a", "ad", "example.com", "C0", "c00001", "Smith", "zz", "q", "zoe", "nadia"]
+)
 def test_first_page_is_exactly_the_first_matches(many_payers, admin, text):
     services = many_payers
     expected = oracle(services, text)
@@ -60,6 +62,55 @@ def test_first_page_is_exactly_the_first_matches(many_payers, admin, text):
     second = [row.id for row in services.payers.search(admin, text, 50, 50)]
     assert second == expected[50:100]
     assert services.payers.count(admin, text) == (min(len(expected), 10_000), False)
+
+
+def test_a_page_is_walked_in_name_order_only_when_its_matches_lie_early(
+    many_payers, admin, db, clock
+):
+    """A first name sorts together: "zoe" is a few payers near the end of the name order, "zz
+    late" many that all sort after everyone else. Walking the name index reached them only
+    after reading nearly every payer (50 ms on PostgreSQL, 100 ms on SQLite at 100,000), so
+    those are gathered and sorted (the page's order is then written so that no index serves
+    it), as are those of text too short to count that lie there too ("zz"); matches spread
+    through the order ("example.com", "a") are walked for a page. Every page equals the
+    oracle's."""
+    from sqlalchemy import event, insert
+
+    now = clock()
+    names = [f"Zz Late {n:04}" for n in range(BROAD_MATCH_MIN + 100)]
+    with db.write() as session:
+        session.execute(
+            insert(Payer),
+            [
+                {
+                    "name": name,
+                    "sort_name": validation.search_key(name),
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+                for name in names
+            ],
+        )
+    orders: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT payer.id, payer.name"):
+            orders.append(statement.split("ORDER BY", 1)[1].split("LIMIT")[0].strip())
+
+    texts = ("zoe", "zz late", "zz", "example.com", "a")
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        pages = {text: many_payers.payers.search(admin, text, 0, 50) for text in texts}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    for text, page in pages.items():
+        assert [row.id for row in page] == oracle(many_payers, text)[:50], text
+    few, late, late_short, spread, short = orders
+    for sorted_order in (few, late, late_short):
+        assert sorted_order.startswith("payer.sort_name || "), sorted_order
+        assert ", payer.id + " in sorted_order, sorted_order
+    assert spread == short == "payer.sort_name, payer.id", orders
 
 
 def test_a_client_number_match_keeps_its_place_among_text_matches(

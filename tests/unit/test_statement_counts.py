@@ -126,11 +126,10 @@ def test_a_candidate_search_plans_in_two_statements(services, admin, firm, db) -
 
 
 def test_a_page_of_the_payer_list_reads_logins_with_its_payers(services, admin, db) -> None:
-    """A name searched: the client-number probe, the page with each payer's login, the page's
-    emails (SQLite: and the name index's own count, after the payers' highest id that sizes
-    it; a signed-in staff member's account is read again too). The same for a page of one
-    payer as for fifty, with and without logins (it read the logins in a statement of their
-    own)."""
+    """A name searched: the payers' highest id and the name index's own count (which size
+    and choose how the page is read), the client-number probe, the page with each payer's
+    login, the page's emails. The same for a page of one payer as for fifty, with and without
+    logins (it read the logins in a statement of their own)."""
     first = services.payers.create(admin, PayerForm(name="Ada Ridge", email="ada@example.com"))
     with counted(db) as one:
         [row] = services.payers.search(admin, "ridge")
@@ -146,4 +145,4 @@ def test_a_page_of_the_payer_list_reads_logins_with_its_payers(services, admin, 
     assert len(rows) == 50
     assert rows[0].name == "Ada Ridge" and rows[0].status == AccessStatus.INVITED
     assert {row.status for row in rows} == {AccessStatus.NONE, AccessStatus.INVITED}
-    assert len(one) == len(fifty) == (5 if db.is_sqlite else 3), fifty
+    assert len(one) == len(fifty) == 5, fifty
