@@ -124,6 +124,16 @@ async def test_welcome_link_to_invoices_in_a_real_browser(browser: Browser, tmp_
             assert await page.is_visible("a[href='/pay']")  # something is payable
             heading = await page.inner_text("main")
             assert "Ada Lovelace · Harbor & Finch LLP" in heading
+
+            # The used welcome link again (many payers keep the email as their way back): it
+            # cannot be used, and the payer stays signed in.
+            await page.goto(link.group(0))
+            assert page.url == f"{portal.url}/set-password"
+            await _shot(page, tmp_path, "5-used-link-signed-in")
+            assert "You are still signed in" in await page.inner_text("main")
+            await page.click("text=go to your invoices")
+            await page.wait_for_url(f"{portal.url}/")
+            assert await _invoice_numbers(page) == shown
         finally:
             db.dispose()
             await smtp.stop()

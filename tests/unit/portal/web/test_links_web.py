@@ -205,6 +205,7 @@ async def test_an_unusable_link_leaves_a_signed_in_browser_signed_in(web, invite
     page = await web.get("/set-password")
     assert "This link cannot be used any more" in page.text
     assert "You are still signed in" in page.text
+    assert "Send me a new link" not in page.text  # signed in: nothing to ask for
     home = await web.get("/")
     assert home.status_code == 200 and invited.email in home.text
     with services.db.read() as session:
