@@ -19,7 +19,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from clientpay_tui.screens.base import ClientPayScreen, call
+from clientpay_tui.screens.base import call
 from clientpay_tui.screens.candidate_table import (
     COLUMN_SORTS,
     DESCENDING_FIRST,
@@ -34,6 +34,7 @@ from clientpay_tui.screens.candidate_table import (
     describe,
     parse_day,
 )
+from clientpay_tui.screens.picking import LEAVE_SEARCH_ON_ESCAPE, PickingScreen
 from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.associations import CreateResult, Level, Selection
 from clientpay_tui.services.candidates import (
@@ -50,9 +51,11 @@ from clientpay_tui.widgets.paged_table import Column, PagedTable
 from clientpay_tui.widgets.typed_input import TypedInput
 
 
-class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
+class AddAssociationsScreen(PickingScreen[CreateResult | None, CandidateRow, CandidateFilter]):
     """Dismisses the :class:`CreateResult` after ``c``, ``None`` after ``escape``."""
 
+    picked: Picked
+    """What is selected, as the create step takes it (:meth:`Picked.selection`)."""
     CSS_PATH = stylesheet("add_associations.tcss")
     HELP_TITLE = "Add associations"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -83,6 +86,7 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
             tooltip="To the search box (tab: client, matter, from, to)",
         ),
         Binding("escape", "back", "Back", tooltip="Back to the payer (creates nothing)"),
+        LEAVE_SEARCH_ON_ESCAPE,
     ]
     PERMISSIONS: ClassVar[dict[str, Permission]] = {"create": Permission.MANAGE_ASSOCIATIONS}
     HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
@@ -150,7 +154,7 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
     def on_mount(self) -> None:
         self.sub_title = f"Add associations for {printable(self.payer_name)}"
         self._show_options()
-        self._show_selected()
+        self.show_selected()
         self._show_error()
         self._search()
 
@@ -226,7 +230,7 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
             # "All matching" meant the old filter: what it selects is no longer what is shown.
             self.picked = Picked(ids=self.picked.ids)
             self.toast("The filter changed: the select-all was cleared.", "warning")
-            self._show_selected()
+            self.show_selected()
         self._search()
 
     @on(Input.Changed)
@@ -251,13 +255,6 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
         # Two lines across the screen whatever it says: no layout of the whole screen.
         self.query_one("#candidate-detail", Static).update(Content(printable(text)), layout=False)
 
-    def on_key(self, event: events.Key) -> None:
-        if isinstance(self.focused, Input) and event.key in ("down", "escape"):
-            event.stop()
-            self.set_focus(self.table)
-            return
-        super().on_key(event)
-
     # -- options ----------------------------------------------------------------------------
 
     def _show_options(self) -> None:
@@ -267,7 +264,7 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
             f"Level {LEVEL_LABELS[self.level]}"
         )
 
-    def _show_selected(self) -> None:
+    def show_selected(self) -> None:
         self.query_one("#selected-count", Label).update(self.picked.summary())
         self.table.refresh()
 
@@ -322,35 +319,15 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
 
     # -- selecting --------------------------------------------------------------------------
 
-    # Replaces DOMNode's generic action_toggle(attribute) on this screen on purpose: "toggle"
-    # is the space key's action here.
-    def action_toggle(self) -> None:  # type: ignore[override]
-        row = self.table.highlighted
-        if row is None:
-            return
-        self.picked = self.picked.toggled(row.invoice_id)
-        self._show_selected()
-        self.table.action_cursor(1)  # on to the next row, as file managers do
+    def picked_id(self, row: CandidateRow) -> int:
+        return row.invoice_id
 
-    def action_select_all(self) -> None:
-        if self.picked.matching is not None:
-            self.picked = Picked()
-        else:
-            self.picked = Picked(matching=self.where)
-            self._count_all(self.where)
-        self._show_selected()
+    def picking_query(self) -> CandidateFilter:
+        return self.where
 
-    @work(group="count-all", exclusive=True, exit_on_error=False)
-    async def _count_all(self, where: CandidateFilter) -> None:
-        count, _capped = await call(
-            self.session.services.associations.count_candidates,
-            self.session.actor,
-            where,
-            10**12,
-        )
-        if self.picked.matching == where and self.picked.matching_count is None:
-            self.picked = replace(self.picked, matching_count=count)
-            self._show_selected()
+    def count_matching(self, query: CandidateFilter) -> int:
+        associations = self.session.services.associations
+        return associations.count_candidates(self.session.actor, query, 10**12)[0]
 
     # -- leaving ----------------------------------------------------------------------------
 
@@ -381,7 +358,7 @@ class AddAssociationsScreen(ClientPayScreen[CreateResult | None]):
             )
         finally:
             self.creating = False
-            self._show_selected()
+            self.show_selected()
         self.toast(result.message())
         self.dismiss(result)
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -18,13 +17,13 @@ from textual.widgets import Footer, Header, Input, Label, ProgressBar
 
 from clientpay_tui.early_settings import data_dir
 from clientpay_tui.messages import DataChanged, OpenPayer
-from clientpay_tui.screens.base import ClientPayScreen, call
 from clientpay_tui.screens.bulk_flow import BulkDone, BulkStep
 from clientpay_tui.screens.bulk_runner import BulkRunner
 from clientpay_tui.screens.mail import MailScreen
 from clientpay_tui.screens.payer_form import NewPayerScreen
 from clientpay_tui.screens.payer_rows import PayerRows, PayerTable, payer_columns
 from clientpay_tui.screens.picked import Picked
+from clientpay_tui.screens.picking import LEAVE_SEARCH_ON_ESCAPE, PickingScreen
 from clientpay_tui.screens.session import StaffSession
 from clientpay_tui.services.bulk_access import BulkAction, PayerQuery, PayerSelection
 from clientpay_tui.services.context import Permission
@@ -55,7 +54,7 @@ def _new_file(folder: Path, stem: str, suffix: str) -> Path:
     return path
 
 
-class PayerListScreen(ClientPayScreen[None]):
+class PayerListScreen(PickingScreen[None, PayerRow, PayerQuery]):
     """The payer table with a search box; ``enter`` opens the highlighted payer."""
 
     CSS_PATH = stylesheet("payer_list.tcss")
@@ -106,6 +105,7 @@ class PayerListScreen(ClientPayScreen[None]):
             tooltip="Re-send the expired invitations among the selected payers",
         ),
         Binding("escape", "stop_bulk", "Stop", tooltip="Stop the bulk run after this payer"),
+        LEAVE_SEARCH_ON_ESCAPE,
     ]
     PERMISSIONS: ClassVar[dict[str, Permission]] = {
         "new_payer": Permission.EDIT_PAYERS,
@@ -181,36 +181,15 @@ class PayerListScreen(ClientPayScreen[None]):
     def _mark(self, row: PayerRow) -> Text:
         return Text("✓", style="bold") if self.picked.has(row.id) else Text(" ")
 
-    # Replaces DOMNode's generic action_toggle(attribute) on this screen on purpose: "toggle"
-    # is the space key's action here.
-    def action_toggle(self) -> None:  # type: ignore[override]
-        row = self.table.highlighted
-        if row is None:
-            return
-        self.picked = self.picked.toggled(row.id)
-        self.show_selected()
-        self.table.action_cursor(1)  # on to the next row, as file managers do
+    def picked_id(self, row: PayerRow) -> int:
+        return row.id
 
-    def action_select_all(self) -> None:
-        if self.picked.matching is not None:
-            self.picked = Picked()
-        else:
-            self.picked = Picked(matching=self.shown_query)
-            self._count_all(self.shown_query)
-        self.show_selected()
+    def picking_query(self) -> PayerQuery:
+        return self.shown_query
 
-    @work(group="count-all", exclusive=True, exit_on_error=False)
-    async def _count_all(self, query: PayerQuery) -> None:
-        count, _capped = await call(
-            self.session.services.payers.count,
-            self.session.actor,
-            query.text,
-            10**12,
-            query.status,
-        )
-        if self.picked.matching == query and self.picked.matching_count is None:
-            self.picked = replace(self.picked, matching_count=count)
-            self.show_selected()
+    def count_matching(self, query: PayerQuery) -> int:
+        payers = self.session.services.payers
+        return payers.count(self.session.actor, query.text, 10**12, query.status)[0]
 
     def show_selected(self) -> None:
         """The selection's size in the bar under the table, and the marks in the table."""
@@ -264,14 +243,6 @@ class PayerListScreen(ClientPayScreen[None]):
     @on(PagedTable.RowSelected, "#payers")
     def _selected(self, event: PagedTable.RowSelected) -> None:
         self._open(cast(PayerRow, event.row))
-
-    def on_key(self, event: Any) -> None:
-        search = self.query_one("#search", Input)
-        if self.focused is search and event.key in ("down", "escape"):
-            event.stop()
-            self.set_focus(self.table)
-            return
-        super().on_key(event)  # a key that cannot run says why (n for an agent)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_search" and isinstance(self.focused, Input):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from textual import events
 from textual.widgets import Input, TabbedContent
 
 from clientpay_tui.db.models import Association, AuditEvent, InvoiceSource
@@ -114,6 +115,25 @@ async def test_keyboard_flow_creates_an_invoice_association(
         preview = details.panes["preview"]._shown[0]
         assert [i.invoice_number for i in preview.fetch(0, 10)] == ["INV-101"]
     assert associations(services, payer) == {(None, None, book["g2"].id)}
+
+
+async def test_space_right_behind_down_selects_in_the_table(
+    make_app, staff, services, admin, add_payer, book
+):
+    """Down and space arriving at once (one packet over SSH) select the first row: the space
+    used to go into the search box while the focus was still moving."""
+    connect(services, admin)
+    payer = add_payer("Ada Lovelace", "ada@example.com")
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_add_screen(app, pilot, payer)
+        await pilot.press(*"granite")
+        await settled(pilot, screen)
+        for key, character in (("down", None), ("space", " ")):
+            app.post_message(events.Key(key, character))
+        await until(pilot, lambda: "1 selected" in screen_text(app))
+        assert screen.query_one("#search", Input).value == "granite"
+        assert screen.focused is screen.table
 
 
 async def test_select_all_covers_every_page_and_space_unselects(

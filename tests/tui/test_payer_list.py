@@ -47,6 +47,35 @@ async def test_keys_typed_right_after_slash_reach_the_search_box(make_app, staff
         assert app.screen.detail.id == target
 
 
+async def test_space_right_behind_down_selects_in_the_table(make_app, staff, add_payer):
+    """Down leaves the search box and space selects the row there, even when both arrive
+    at once (one packet over SSH): the space went into the search box, nothing selected."""
+    ada = add_payer("Ada Lovelace", "ada@example.com")
+    add_payer("Ada Byron", "byron@example.com")
+    app = make_app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await screen.table.wait_loaded()
+        await pilot.press("slash", *"love")
+        await until(pilot, lambda: screen.table.row_count == 1)
+        for key, character in (("down", None), ("space", " ")):
+            app.post_message(events.Key(key, character))
+        await until(pilot, lambda: screen.picked.has(ada))
+        assert screen.query_one("#search").value == "love"  # nothing went into the search box
+        assert screen.focused is screen.table
+        # Escape likewise.
+        await pilot.press("slash")
+        await screen.table.wait_loaded()
+        typed = screen.query_one("#search").value
+        picked = screen.picked
+        for key, character in (("escape", None), ("space", " ")):
+            app.post_message(events.Key(key, character))
+        await until(pilot, lambda: screen.picked != picked)
+        assert screen.focused is screen.table
+        assert screen.query_one("#search").value == typed
+
+
 async def test_rows_come_a_page_at_a_time(make_app, staff, services, admin):
     seed(services.ctx, admin, payers=1_000, invoices=0)
     app = make_app(staff)
