@@ -184,16 +184,16 @@ class AccessReviewService:
         payers = max(int(session.scalar(select(func.count()).select_from(Payer)) or 0), 1)
         wanted = set(statuses or ()) - {StatusFilter.ALL}
         if not wanted or (statuses and StatusFilter.ALL in statuses):
-            return self.payers._where(session, text, payers).condition
+            return self.payers._where(session, text, payers, paged=False).condition
         if len(wanted) == 1:
-            return self.payers._where(session, text, payers, wanted.pop()).condition
+            return self.payers._where(session, text, payers, wanted.pop(), paged=False).condition
         now = self.ctx.clock()
         by_status = [
             found.condition
             for status in sorted(wanted)
             if (found := status_where(session, status, now, payers, gather=True)) is not None
         ]
-        by_text = self.payers._where(session, text, payers).condition
+        by_text = self.payers._where(session, text, payers, paged=False).condition
         return or_(*by_status) if by_text is None else and_(by_text, or_(*by_status))
 
     def export(

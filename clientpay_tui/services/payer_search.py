@@ -158,8 +158,9 @@ class PayerWhere:
 
     condition: ColumnElement[bool] | None
     """``None``: every payer."""
-    few: bool
-    """The matches were counted and are few: found through the search index and sorted.
+    gathered: bool
+    """The matches are gathered and sorted for a page, not found by walking the name order:
+    they were counted few, or a walk would not reach them soon (:func:`_page_lies_early`).
     Left to itself PostgreSQL walked the name order's index for them when its estimate was
     wrong: a first name typed ("zoe", 2,300 of 100,000 payers) sorts together near the end,
     and the walk read ~95,000 names before the first match (50 ms; sorted: 5 ms)."""
@@ -168,7 +169,7 @@ class PayerWhere:
         """``query`` narrowed to these payers, in name order."""
         if self.condition is not None:
             query = query.where(self.condition)
-        if not self.few:
+        if not self.gathered:
             return query.order_by(Payer.sort_name, Payer.id)
         # The same order, written so that no index serves it, so none is walked for it ("id":
         # SQLite read the matches through the whole name index, whose second column it is).
@@ -191,7 +192,8 @@ class PayerSearch:
         paged: bool = True,
     ) -> PayerWhere:
         """The payers the list shows for ``text`` and ``status``; ``paged``: for a page of them
-        in name order (not only a count)."""
+        in name order (not a count, nor every one of them: planning how a page is found would
+        read every payer for those)."""
         by_text, narrow = self._text_where(session, text, rows_wanted, paged=paged)
         by_status = status_where(session, status, self.ctx.clock(), rows_wanted, gather=not narrow)
         if by_status is None:
@@ -223,7 +225,7 @@ class PayerSearch:
         found: int | None = None  # shorter text: no index can count it
         threshold = BROAD_MATCH_MIN
         # SQLite's condition itself depends on the count (its FTS table, or LIKE row by row);
-        # PostgreSQL's only how a page is read (PayerWhere.few): a count of its own goes without.
+        # PostgreSQL's only how a page is read (PayerWhere.gathered): a count goes without.
         counted = len(key) >= MIN_TRIGRAM and (paged or dialect == "sqlite")
         if paged or counted:
             # Walking reads ~rows_wanted * payers / matches rows; gathering reads ~matches.
@@ -317,7 +319,7 @@ class PayerSearch:
         with self.ctx.db.read() as session:
             require(session, actor, Permission.VIEW)
             payers = int(session.scalar(select(func.count()).select_from(Payer)) or 0)
-            where = self._where(session, text, max(payers, 1), status)
+            where = self._where(session, text, max(payers, 1), status, paged=False)
             return list(session.scalars(where.apply(select(Payer.id))))
 
 
